@@ -1,0 +1,49 @@
+"""One typed settings object, read from the environment (prefix MNEMO_, plus DATABASE_URL/REDIS_URL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Mnemo can be told from outside. Unset services mean embedded ones in `home`."""
+
+    model_config = SettingsConfigDict(env_prefix="MNEMO_", env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "MNEMO_DATABASE_URL")
+    )
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "MNEMO_REDIS_URL"))
+    home: Path = Field(default=Path("~/.mnemo"), description="Data folder for embedded services.")
+
+    chat_model: str = Field(default="local", description="local | local:<path.gguf> | fake | openai:<m> | gemini:<m>")
+    model_threads: int | None = Field(default=None, description="llama.cpp CPU threads; default from cores.")
+    model_ctx: int = 2048
+    max_output_tokens: int = 160
+    extraction: str = Field(default="inline", pattern="^(inline|background)$")
+
+    local_mode: bool = Field(default=False, description="Serve one local user without an API key.")
+    local_tenant: str = "default"
+    local_user: str = "local"
+    max_request_bytes: int = Field(default=5_000_000, description="Larger request bodies get 413.")
+    max_message_chars: int = Field(default=8000, description="Longer chat messages are refused with 413.")
+    max_import_messages: int = 2000
+    history_token_budget: int = 1200
+    retrieve_k: int = 6
+    retrieve_min_score: float = Field(default=0.25, description="Cosine floor for the vector side of search.")
+    prefs_ttl_seconds: int = 3600
+    pool_max_size: int = 10
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,112 @@
+"""Everything a turn needs that outlives it: pool, Redis, embedder, checkpointer, chat models.
+
+The FastAPI lifespan opens one `Resources` and closes it; the LangGraph server (langgraph.json) uses
+`shared_resources()`, opened lazily once per process from the same settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg_pool import AsyncConnectionPool
+
+from core.config import Settings, get_settings
+from memory.cache import PreferenceCache, connect_redis
+from memory.checkpointer import open_checkpointer
+from memory.db import DatabaseUnavailable, check_database, open_pool
+from memory.embedded import ServiceUrls, resolve_service_urls
+from memory.embeddings import Embedder, default_embedder
+from memory.migrate import migrate
+from models.registry import get_chat_model
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_META_SQL = """
+INSERT INTO mnemo_meta (key, value) VALUES ('embedding_model', %s), ('embedding_dim', %s)
+ON CONFLICT (key) DO NOTHING"""
+READ_META_SQL = "SELECT key, value FROM mnemo_meta WHERE key IN ('embedding_model', 'embedding_dim')"
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    urls: ServiceUrls
+    pool: AsyncConnectionPool
+    redis: aioredis.Redis
+    cache: PreferenceCache
+    embedder: Embedder
+    checkpointer: AsyncPostgresSaver
+    _models: dict[str, BaseChatModel] = field(default_factory=dict)
+
+    def chat_model(self, spec: str | None = None) -> BaseChatModel:
+        """The model for `spec` (an agent's override) or the configured default; loaded once."""
+        spec = spec or self.settings.chat_model
+        if spec not in self._models:
+            self._models[spec] = get_chat_model(
+                spec, threads=self.settings.model_threads, n_ctx=self.settings.model_ctx,
+                max_tokens=self.settings.max_output_tokens,
+            )
+        return self._models[spec]
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.pool.close()
+
+
+async def _record_embedding_model(pool: AsyncConnectionPool, embedder: Embedder) -> None:
+    """Refuse to mix vectors of two embedding models in one database."""
+    async with pool.connection() as conn:
+        await conn.execute(EMBEDDING_META_SQL, (embedder.name, str(embedder.dim)))
+        meta = {r["key"]: r["value"] for r in await (await conn.execute(READ_META_SQL)).fetchall()}
+    if meta != {"embedding_model": embedder.name, "embedding_dim": str(embedder.dim)}:
+        raise DatabaseUnavailable(
+            f"This database holds {meta['embedding_model']} vectors ({meta['embedding_dim']}-d) but Mnemo is "
+            f"configured with {embedder.name} ({embedder.dim}-d): use the same embedding model or a new database."
+        )
+
+
+async def open_resources(settings: Settings | None = None, *, warm_model: bool = False) -> Resources:
+    """Start or reach the services, migrate, and open pools. Raises with a message naming what to set."""
+    settings = settings or get_settings()
+    urls = await asyncio.to_thread(
+        resolve_service_urls, settings.database_url, settings.redis_url, settings.home_dir
+    )
+    await check_database(urls.database_url)
+    applied = await migrate(urls.database_url)
+    if applied:
+        log.info("applied migrations: %s", ", ".join(f"{m.version:03d}_{m.name}" for m in applied))
+    redis = await connect_redis(urls.redis_url)
+    pool = await open_pool(urls.database_url, max_size=settings.pool_max_size)
+    try:
+        embedder = await asyncio.to_thread(default_embedder)
+        await _record_embedding_model(pool, embedder)
+        checkpointer = await open_checkpointer(pool)
+    except BaseException:
+        await pool.close()
+        await redis.aclose()
+        raise
+    resources = Resources(
+        settings=settings, urls=urls, pool=pool, redis=redis,
+        cache=PreferenceCache(redis, settings.prefs_ttl_seconds), embedder=embedder, checkpointer=checkpointer,
+    )
+    if warm_model:
+        await asyncio.to_thread(resources.chat_model)
+    return resources
+
+
+_shared: Resources | None = None
+_shared_lock = asyncio.Lock()
+
+
+async def shared_resources() -> Resources:
+    """The process-wide resources for graphs served by `langgraph dev` / the LangGraph server."""
+    global _shared
+    async with _shared_lock:
+        if _shared is None:
+            _shared = await open_resources()
+        return _shared

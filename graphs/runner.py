@@ -1,0 +1,85 @@
+"""Run one turn and turn LangGraph's stream into events: tokens as they come, then the result.
+
+Shared by the REST API (JSON and SSE), `mnemo chat` and `mnemo demo`, so all three see the same turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+from langgraph.graph.state import CompiledStateGraph
+
+
+@dataclass
+class TurnResult:
+    thread_id: str
+    message_id: str
+    reply: str
+    agent: str
+    route_reason: str
+    hints: list[dict[str, Any]]
+    memories: list[dict[str, Any]]
+    retrieved: list[dict[str, Any]]
+    usage: dict[str, Any]
+    context_memories: list[dict[str, Any]] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        """The POST /v1/chat answer (DESIGN.md contract)."""
+        data = asdict(self)
+        usage = data["usage"]
+        data["usage"] = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "cost_usd", "model")}
+        for key in ("route_reason", "retrieved", "context_memories"):
+            data.pop(key)
+        return data
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    kind: str  # "token" | "done"
+    token: str = ""
+    result: TurnResult | None = None
+
+
+def turn_config(*, thread_id: str, tenant_id: str, user_id: str, agent: str | None) -> dict:
+    return {"configurable": {"thread_id": thread_id, "tenant_id": tenant_id, "user_id": user_id, "agent": agent}}
+
+
+async def stream_turn(
+    graph: CompiledStateGraph, *, message: str, thread_id: str, tenant_id: str, user_id: str,
+    agent: str | None = None,
+) -> AsyncIterator[TurnEvent]:
+    """Tokens of the generate node as they stream, then one `done` event with the turn's result."""
+    config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=agent)
+    final: dict[str, Any] = {}
+    async for mode, payload in graph.astream(
+        {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "values"]
+    ):
+        if mode == "messages":
+            chunk, meta = payload
+            if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
+                yield TurnEvent("token", token=str(chunk.content))
+        else:
+            final = payload
+    yield TurnEvent("done", result=TurnResult(
+        thread_id=thread_id,
+        message_id=final["message_ids"]["assistant"],
+        reply=final["reply"],
+        agent=final["agent"],
+        route_reason=final.get("route_reason", ""),
+        hints=final.get("hints", []),
+        memories=final.get("remembered", []),
+        retrieved=final.get("retrieved", []),
+        usage=final["usage"],
+        context_memories=final.get("context_memories", []),
+    ))
+
+
+async def run_turn(graph: CompiledStateGraph, **kwargs: Any) -> TurnResult:
+    """The whole turn, tokens discarded."""
+    async for event in stream_turn(graph, **kwargs):
+        if event.kind == "done":
+            return event.result
+    raise RuntimeError("the turn ended without a result")

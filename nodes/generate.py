@@ -1,0 +1,63 @@
+"""generate: the chosen agent's model answers, streamed token by token (LangGraph's
+stream_mode="messages" picks the tokens up through the callbacks in `config`), with token usage."""
+
+from __future__ import annotations
+
+import time
+
+from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+
+from core.metrics import MODEL_TOKENS
+from graphs.resources import Resources
+from graphs.state import TurnState
+from nodes import prompts
+from nodes.agents import AGENTS
+from nodes.common import text_of
+
+MAX_RETRIEVED_IN_PROMPT = 4
+
+
+def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: list[dict]) -> str:
+    """The agent's prompt, then what is known about the user, then relevant snippets from the past."""
+    parts = [system_prompt]
+    if memories:
+        parts.append(prompts.MEMORY_HEADER + "\n" + "\n".join(f"- {m['content']}" for m in memories))
+    snippets = [r for r in retrieved if r["type"] == "message"][:MAX_RETRIEVED_IN_PROMPT]
+    if snippets:
+        parts.append(prompts.RETRIEVED_HEADER + "\n" + "\n".join(f"- {r['content'][:300]}" for r in snippets))
+    return "\n\n".join(parts)
+
+
+def model_name(message: AIMessage, fallback: str) -> str:
+    meta = message.response_metadata or {}
+    return str(meta.get("model_name") or meta.get("model") or fallback)
+
+
+async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
+    agent = AGENTS[state["agent"]]
+    model = res.chat_model(agent.model)
+    # Memories found by retrieval that are not already in the context set are listed too.
+    known_ids = {m["id"] for m in state.get("context_memories", [])}
+    memories = state.get("context_memories", []) + [
+        r for r in state.get("retrieved", []) if r["type"] == "memory" and r["id"] not in known_ids
+    ]
+    system = SystemMessage(build_system_prompt(agent.system_prompt, memories, state.get("retrieved", [])))
+    started = time.perf_counter()
+    answer = await model.ainvoke([system, *state["history"]], config)
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    usage = answer.usage_metadata or {}
+    name = model_name(answer, agent.model or res.settings.chat_model)
+    MODEL_TOKENS.labels(name, "input").inc(usage.get("input_tokens", 0))
+    MODEL_TOKENS.labels(name, "output").inc(usage.get("output_tokens", 0))
+    return {
+        "messages": [answer],
+        "reply": text_of(answer).strip(),
+        "usage": {
+            "input_tokens": usage.get("input_tokens", 0),
+            "output_tokens": usage.get("output_tokens", 0),
+            "cost_usd": 0.0,  # local and fake models are free; remote pricing comes with the providers
+            "model": name,
+            "latency_ms": latency_ms,
+        },
+    }

@@ -1,0 +1,43 @@
+"""What the API process holds for its lifetime: resources, the compiled turn graph, local mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langgraph.graph.state import CompiledStateGraph
+
+from core.config import Settings
+from graphs.resources import Resources, open_resources, shared_resources
+from graphs.turn import build_turn_graph
+from memory.users import Principal, ensure_user
+
+
+@dataclass
+class AppRuntime:
+    resources: Resources
+    graph: CompiledStateGraph
+    local_principal: Principal | None = None
+    owns_resources: bool = True
+
+    @classmethod
+    async def _build(cls, resources: Resources, settings: Settings, owns: bool) -> AppRuntime:
+        graph = build_turn_graph(resources).compile(checkpointer=resources.checkpointer, name="mnemo-turn")
+        local = None
+        if settings.local_mode:
+            local = Principal(settings.local_tenant, settings.local_user)
+            async with resources.pool.connection() as conn:
+                await ensure_user(conn, tenant_id=local.tenant_id, user_id=local.user_id)
+        return cls(resources, graph, local, owns)
+
+    @classmethod
+    async def open(cls, settings: Settings, *, warm_model: bool = False) -> AppRuntime:
+        return await cls._build(await open_resources(settings, warm_model=warm_model), settings, True)
+
+    @classmethod
+    async def shared(cls, settings: Settings) -> AppRuntime:
+        """On the process-wide resources (when mounted inside the LangGraph server)."""
+        return await cls._build(await shared_resources(), settings, False)
+
+    async def close(self) -> None:
+        if self.owns_resources:
+            await self.resources.close()

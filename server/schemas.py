@@ -1,0 +1,121 @@
+"""Request and answer bodies of the public API, validated at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from memory.extract_rules import CATEGORIES
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nodes.agents import AGENTS
+
+ThreadId = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(Strict):
+    message: str = Field(description="The user's message (length limit: MNEMO_MAX_MESSAGE_CHARS, 413 past it)")
+    thread_id: str | None = ThreadId
+    agent: str | None = Field(default=None, description=f"One of: {', '.join(AGENTS)}")
+    stream: bool = False
+
+    _message = field_validator("message")(_not_blank)
+
+    @field_validator("agent")
+    @classmethod
+    def _known_agent(cls, value: str | None) -> str | None:
+        if value is not None and value not in AGENTS:
+            raise ValueError(f"unknown agent; known agents: {', '.join(AGENTS)}")
+        return value
+
+
+class Usage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    model: str
+
+
+class ChatResponse(BaseModel):
+    thread_id: str
+    message_id: str
+    reply: str
+    agent: str
+    hints: list[dict[str, Any]]
+    memories: list[dict[str, Any]]
+    usage: Usage
+
+
+class ImportMessage(Strict):
+    role: Literal["user", "assistant", "system"]
+    content: str
+    created_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+    _content = field_validator("content")(_not_blank)
+
+
+class ImportRequest(Strict):
+    title: str | None = Field(default=None, max_length=200)
+    messages: list[ImportMessage] = Field(min_length=1)
+    extract: bool = False
+
+
+class ImportResponse(BaseModel):
+    thread_id: str
+    imported: int
+
+
+class SearchRequest(Strict):
+    query: str = Field(max_length=2000)
+    k: int = Field(default=8, ge=1, le=50)
+    types: list[Literal["memory", "message"]] = Field(default=["memory", "message"], min_length=1)
+    thread_id: str | None = ThreadId
+    categories: list[Literal[CATEGORIES]] | None = None  # type: ignore[valid-type]
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float = Field(default=0.25, ge=0, le=1)
+
+    _query = field_validator("query")(_not_blank)
+
+
+class SearchResponse(BaseModel):
+    results: list[dict[str, Any]]
+    took_ms: float
+
+
+class MemoryCreate(Strict):
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    value: str = Field(max_length=1000)
+    polarity: Literal["positive", "negative"] = "positive"
+    confidence: float = Field(default=0.9, ge=0, le=1)
+
+    _value = field_validator("value")(_not_blank)
+
+
+class ContextTurn(Strict):
+    role: Literal["user", "assistant", "system"]
+    content: str = Field(max_length=20000)
+
+
+class ExtractRequest(Strict):
+    text: str = Field(max_length=20000)
+    context: list[ContextTurn] | None = Field(default=None, max_length=50)
+
+    _text = field_validator("text")(_not_blank)
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
