@@ -440,6 +440,7 @@ _TOPIC_WORDS = {
 }
 _TOPICS = {word: topic for topic, words in _TOPIC_WORDS.items() for word in words.split()}
 _WORD = re.compile(r"[^\W\d_]+")
+_ARTICLES = frozenset("the a an some le la les l un une des du de d".split())
 
 
 def _topic_key(words: str) -> str | None:
@@ -450,7 +451,8 @@ def _topic_key(words: str) -> str | None:
         for form in (token, folded, folded[:-1] if folded[-1:] in "sx" else folded):
             if form in _TOPICS:
                 return f"preference.{_TOPICS[form]}"
-    slug = re.sub(r"[^a-z0-9]", "", _fold(tokens[0])) if tokens else ""
+    named = [t for t in map(_fold, tokens) if t not in _ARTICLES]  # "the Beatles" -> "beatles"
+    slug = re.sub(r"[^a-z0-9]", "", named[0]) if named else ""
     return f"preference.{slug}" if slug else None
 
 

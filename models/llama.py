@@ -105,8 +105,10 @@ class LlamaChatModel(BaseChatModel):
     n_threads: int | None = None
     """None means `default_threads()`."""
     max_tokens: int = 160
-    temperature: float = 0.2
+    temperature: float = 0.3
     top_p: float = 0.95
+    repeat_penalty: float = 1.15
+    """SmolLM2-135M loops on one phrase at 1.0 ("I'm afraid of my discretion." x20); 1.15 stops it."""
     seed: int | None = 0
     """A fixed seed makes sampling repeatable (same prompt, same cache state, same output)."""
     stop: list[str] | None = None
@@ -134,6 +136,7 @@ class LlamaChatModel(BaseChatModel):
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
             "top_p": self.top_p,
+            "repeat_penalty": self.repeat_penalty,
             "seed": self.seed,
             "stop": stop or self.stop or [],
         }

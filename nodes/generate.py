@@ -23,7 +23,9 @@ def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: lis
     parts = [system_prompt]
     if memories:
         parts.append(prompts.MEMORY_HEADER + "\n" + "\n".join(f"- {m['content']}" for m in memories))
-    snippets = [r for r in retrieved if r["type"] == "message"][:MAX_RETRIEVED_IN_PROMPT]
+    # Past user messages only: what the user said is evidence, an old model reply is not.
+    snippets = [r for r in retrieved if r["type"] == "message" and r["metadata"].get("role") == "user"]
+    snippets = snippets[:MAX_RETRIEVED_IN_PROMPT]
     if snippets:
         parts.append(prompts.RETRIEVED_HEADER + "\n" + "\n".join(f"- {r['content'][:300]}" for r in snippets))
     return "\n\n".join(parts)

@@ -49,7 +49,8 @@ async def show_turn(
         console.print(f"  [dim]agent:[/] {result.agent} ({result.route_reason})  [dim]tokens:[/] "
                       f"{result.usage['input_tokens']} in / {result.usage['output_tokens']} out, "
                       f"{result.usage['latency_ms']} ms")
-        for hit in result.retrieved[:3]:
+        evidence = [h for h in result.retrieved if h["type"] == "memory" or h["metadata"].get("role") == "user"]
+        for hit in evidence[:3]:
             console.print(f"  [dim]retrieved[/] {hit['type']} ({hit['score']:.2f}): {hit['content'][:90]}",
                           highlight=False)
     for memory in result.memories:

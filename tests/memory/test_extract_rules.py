@@ -124,6 +124,9 @@ POSITIVE = [
     ("I live in Lyon et j'aime le jazz", "preference", "preference.music", "jazz", "positive"),
     ("Btw I'm a nurse and I love hiking", "profile", "profile.occupation", "nurse", "positive"),
     ("Bonjour ! Moi, j'adore les sushis.", "preference", "preference.food", "sushis", "positive"),
+    ("j'adore the Beatles", "preference", "preference.beatles", "Beatles", "positive"),
+    ("Je m’appelle Zoë 😀 et j’adore le thé 🍵 !", "profile", "profile.name", "Zoë", "positive"),
+    ("Je m’appelle Zoë 😀 et j’adore le thé 🍵 !", "preference", "preference.drink", "thé", "positive"),
 ]
 
 # Messages from which nothing may be stored.
@@ -280,3 +283,9 @@ def test_fast_enough_for_every_turn() -> None:
     for _ in range(runs):
         extract(text)
     assert (time.perf_counter() - start) / runs < 0.001
+
+
+def test_long_whitespace_runs_stay_linear() -> None:
+    start = time.perf_counter()
+    assert [c.value for c in extract("I'm" + " " * 3500 + "Marie")] == ["Marie"]
+    assert time.perf_counter() - start < 0.1

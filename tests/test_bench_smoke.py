@@ -1,0 +1,42 @@
+"""`mnemo bench turn` runs end to end on tiny sizes and prints its figures. Speed is not checked here:
+benchmarks compare against a baseline of the same run, which a test cannot judge."""
+
+import re
+
+from rich.console import Console
+
+from bench.turn import RETRIEVAL_TENANT, base_seeds, copy_value, run_turn_bench
+
+
+async def test_bench_turn_prints_every_figure(runtime):
+    console = Console(record=True, width=200)
+    await run_turn_bench(console, turns=6, memories=300, queries=10, resources=runtime.resources)
+    out = console.export_text()
+    assert "p50 ms" in out and "p95 ms" in out
+    number = r"\s+(\d+\.\d+)\s+(-?\d+\.\d+)"
+    for label in ("Full turn", "Baseline: 1-node graph", "Retrieval: hybrid_search (memories)",
+                  "Baseline: plain pgvector k-NN", "node persist"):
+        assert re.search(re.escape(label) + r".*?" + number, out), label
+    assert "Ratio full / baseline" in out and "Aim: retrieval p95" in out
+    assert "300 memories" in out and "Reproduce: mnemo bench turn --turns 6 --memories 300 --queries 10" in out
+    assert runtime.resources.settings.chat_model == "fake"
+
+
+async def test_bench_memories_are_loaded_once(runtime):
+    """A rerun reuses the rows: same count, nothing loaded twice (the unique index would refuse it)."""
+    await run_turn_bench(Console(record=True, width=200), turns=1, memories=120, queries=1,
+                         resources=runtime.resources)
+    console = Console(record=True, width=200)
+    await run_turn_bench(console, turns=1, memories=120, queries=1, resources=runtime.resources)
+    assert "reused from an earlier run" in console.export_text()
+    async with runtime.resources.pool.connection() as conn:
+        row = await (await conn.execute(
+            "SELECT count(*) AS n, count(DISTINCT (key, lower(value))) AS distinct_values FROM memories "
+            "WHERE tenant_id = %s AND user_id = %s", (RETRIEVAL_TENANT, "n120"))).fetchone()
+    assert row == {"n": 120, "distinct_values": 120}
+
+
+def test_copies_of_a_base_memory_are_distinct():
+    [seed] = base_seeds(1)
+    values = {copy_value(seed, c).lower() for c in range(200)}
+    assert len(values) == 200 and copy_value(seed, 0) == seed.value
