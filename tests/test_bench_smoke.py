@@ -5,7 +5,7 @@ import re
 
 from rich.console import Console
 
-from bench.turn import RETRIEVAL_TENANT, base_seeds, copy_value, run_turn_bench
+from bench.turn import BASE_SENTENCES, RETRIEVAL_TENANT, base_seeds, bases_for, copy_value, run_turn_bench
 
 
 async def test_bench_turn_prints_every_figure(runtime):
@@ -13,10 +13,10 @@ async def test_bench_turn_prints_every_figure(runtime):
     await run_turn_bench(console, turns=6, memories=300, queries=10, resources=runtime.resources)
     out = console.export_text()
     assert "p50 ms" in out and "p95 ms" in out
-    number = r"\s+(\d+\.\d+)\s+(-?\d+\.\d+)"
+    number = r"[\s│]+(\d+\.\d+)[\s│]+(-?\d+\.\d+)"
     for label in ("Full turn", "Baseline: 1-node graph", "Retrieval: hybrid_search (memories)",
                   "Baseline: plain pgvector k-NN", "node persist"):
-        assert re.search(re.escape(label) + r".*?" + number, out), label
+        assert re.search(re.escape(label) + r"[^\n]*?" + number, out), label
     assert "Ratio full / baseline" in out and "Aim: retrieval p95" in out
     assert "300 memories" in out and "Reproduce: mnemo bench turn --turns 6 --memories 300 --queries 10" in out
     assert runtime.resources.settings.chat_model == "fake"
@@ -40,3 +40,11 @@ def test_copies_of_a_base_memory_are_distinct():
     [seed] = base_seeds(1)
     values = {copy_value(seed, c).lower() for c in range(200)}
     assert len(values) == 200 and copy_value(seed, 0) == seed.value
+
+
+def test_a_full_size_load_has_no_duplicate_key_value():
+    """The unique index on (key, lower(value)) would abort the 100k-row COPY halfway."""
+    seeds = base_seeds(bases_for(100_000))
+    pairs = {(seeds[i % len(seeds)].key, copy_value(seeds[i % len(seeds)], i // len(seeds)).lower())
+             for i in range(100_000)}
+    assert len(seeds) == BASE_SENTENCES and len(pairs) == 100_000

@@ -48,3 +48,10 @@ def test_unreachable_service_is_one_clear_line(variable):
                   ["create", "--tenant", "t", "--user", "u"]), env={variable: url})
     assert done.returncode == 1
     assert variable in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_chat_streams_and_shows_what_was_remembered():
+    done = subprocess.run([MNEMO, "chat", "--user", "cli-user"], input="I live in Lisbon.\n/quit\n",
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert "mnemo>" in done.stdout and "remembered profile profile.location = Lisbon" in done.stdout
