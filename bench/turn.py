@@ -259,7 +259,7 @@ class RetrievalFigures:
     mixed: list[float]  # hybrid_search, memories and messages (the default)
     knn: list[float]  # plain pgvector k-NN
     rows: int  # current memories of the bench user
-    loaded: bool  # rows were loaded in this run
+    load_s: float | None  # seconds spent embedding and loading them in this run; None when reused
     user_id: str
     k: int
     knn_returned: float  # mean rows the k-NN query returned, out of k
@@ -448,14 +448,15 @@ async def _current_rows(conn: AsyncConnection, user_id: str) -> int:
     return (await (await conn.execute(COUNT_SQL, (RETRIEVAL_TENANT, user_id))).fetchone())["n"]
 
 
-async def ensure_memories(console: Console, res: Resources, user_id: str, count: int) -> tuple[int, bool]:
+async def ensure_memories(console: Console, res: Resources, user_id: str, count: int) -> tuple[int, float | None]:
     """The bench user holds `count` memories: kept from an earlier run, or (re)loaded with one COPY in
-    one transaction. Returns (rows, loaded now)."""
+    one transaction. Returns (rows, seconds spent loading, None when reused)."""
+    started = time.perf_counter()
     async with res.pool.connection() as conn:
         await ensure_user(conn, tenant_id=RETRIEVAL_TENANT, user_id=user_id)
         have = await _current_rows(conn, user_id)
     if have >= count:
-        return have, False
+        return have, None
     seeds = base_seeds(bases_for(count))
     vectors = await embed_seeds(console, res.embedder, seeds)
     rng = np.random.default_rng(SEED)
@@ -473,7 +474,7 @@ async def ensure_memories(console: Console, res: Resources, user_id: str, count:
                         progress.advance(task, stop - start)
         with console.status("ANALYZE memories"):
             await conn.execute(ANALYZE_SQL)
-        return await _current_rows(conn, user_id), True
+        return await _current_rows(conn, user_id), time.perf_counter() - started
 
 
 def _plan_nodes(plan: dict) -> Iterator[str]:
@@ -509,12 +510,12 @@ async def _recall(conn: AsyncConnection, user_id: str, vectors: list[np.ndarray]
 async def bench_retrieval(console: Console, res: Resources, memories: int, queries: int) -> RetrievalFigures:
     """The three queries interleaved on one connection; only the round trip is timed."""
     user_id = f"n{memories}"  # one user per size, so reruns with another size reuse their own rows
-    rows, loaded = await ensure_memories(console, res, user_id, memories)
+    rows, load_s = await ensure_memories(console, res, user_id, memories)
     texts = [QUESTIONS[i % len(QUESTIONS)] for i in range(queries + WARMUP_QUERIES)]
     unique = sorted(set(texts))
     by_text = dict(zip(unique, await aembed(res.embedder, unique), strict=True))
     k = res.settings.retrieve_k
-    figures = RetrievalFigures([], [], [], rows, loaded, user_id, k, 0.0, math.nan, "")
+    figures = RetrievalFigures([], [], [], rows, load_s, user_id, k, 0.0, math.nan, "")
     returned = 0
     async with res.pool.connection() as conn:
         figures.knn_plan = await _knn_plan(conn, user_id, by_text[texts[0]], k)
@@ -607,7 +608,7 @@ def report(console: Console, turns: TurnFigures, retrieval: RetrievalFigures, en
     console.print(f"Aim: retrieval p95 < {RETRIEVAL_AIM_MS:g} ms at {RETRIEVAL_AIM_AT:,} memories: "
                   f"p95 {_ms(memory.p95)} ms: {_verdict(memory.p95 < RETRIEVAL_AIM_MS)}{at}")
     console.print(f"k-NN plan: {retrieval.knn_plan}")
-    loaded = "loaded in this run" if retrieval.loaded else "reused from an earlier run"
+    loaded = "reused from an earlier run" if retrieval.load_s is None else f"loaded in {retrieval.load_s:.0f} s"
     console.print(f"Bench data: turns as tenant {turns.tenant}; memories as {RETRIEVAL_TENANT}/{retrieval.user_id} "
                   f"({loaded})")
     embedded = f" (embedded: {', '.join(env.embedded)})" if env.embedded else ""

@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     model_threads: int | None = Field(default=None, description="llama.cpp CPU threads; default from cores.")
     model_ctx: int = 2048
     max_output_tokens: int = 160
-    extraction: str = Field(default="inline", pattern="^(inline|background)$")
 
     local_mode: bool = Field(default=False, description="Serve one local user without an API key.")
     local_tenant: str = "default"

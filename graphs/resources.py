@@ -22,7 +22,7 @@ from memory.db import DatabaseUnavailable, check_database, open_pool
 from memory.embedded import ServiceUrls, resolve_service_urls
 from memory.embeddings import Embedder, default_embedder
 from memory.migrate import migrate
-from models.registry import get_chat_model
+from models.registry import get_chat_model, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
         cache=PreferenceCache(redis, settings.prefs_ttl_seconds), embedder=embedder, checkpointer=checkpointer,
     )
     if warm_model:
-        await asyncio.to_thread(resources.chat_model)
+        await asyncio.to_thread(lambda: warm_up(resources.chat_model()))
     return resources
 
 

@@ -84,3 +84,10 @@ def _provider_class(spec: str, module_name: str, class_name: str, package: str, 
     if not os.environ.get(key_var):
         raise ModelConfigError(f"{spec} needs the {key_var} environment variable.")
     return getattr(module, class_name)
+
+
+def warm_up(model: BaseChatModel) -> None:
+    """Load the weights now (local models load on first use) so the first turn doesn't pay for it and
+    a broken model file fails at startup, not mid-conversation."""
+    if isinstance(model, LlamaChatModel):
+        model.llama  # noqa: B018 - the property loads the shared Llama

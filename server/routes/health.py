@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from models.registry import warm_up
 from server.deps import Runtime
 
 router = APIRouter(tags=["health"])
@@ -34,7 +35,7 @@ async def readyz(runtime: Runtime) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {exc}"
     try:
-        await asyncio.to_thread(res.chat_model)
+        await asyncio.to_thread(lambda: warm_up(res.chat_model()))
         checks["model"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["model"] = f"error: {exc}"
