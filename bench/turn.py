@@ -37,7 +37,7 @@ from typing_extensions import TypedDict
 from core.config import Settings
 from core.metrics import NODE_SECONDS
 from graphs.resources import Resources, open_resources
-from graphs.runner import run_turn, turn_config
+from graphs.runner import DURABILITY, run_turn, turn_config
 from graphs.turn import NODE_NAMES, build_turn_graph
 from memory.embeddings import Embedder, aembed
 from memory.memories import render
@@ -311,7 +311,7 @@ async def _baseline_turn(graph: CompiledStateGraph, *, message: str, thread_id: 
     """Streamed with the same modes as `stream_turn`, so both graphs pay for the same streaming."""
     config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=None)
     async for _ in graph.astream({"messages": [{"role": "user", "content": message}]}, config,
-                                 stream_mode=["messages", "values"]):
+                                 stream_mode=["messages", "values"], durability=DURABILITY):
         pass
 
 
@@ -507,6 +507,24 @@ async def _recall(conn: AsyncConnection, user_id: str, vectors: list[np.ndarray]
     return found / wanted if wanted else math.nan
 
 
+async def _timed_queries(conn: AsyncConnection, query: SearchQuery, turn: int) -> tuple[dict[str, float], int]:
+    """One question three ways, in an order rotated by `turn` so none always runs on a warmer cache.
+    Returns the milliseconds of each and how many rows the k-NN query returned."""
+    knn_rows: list = []
+
+    async def knn() -> None:
+        knn_rows.extend(await _knn_ids(conn, KNN_SQL, query.user_id, query.embedding, query.k))
+
+    calls = {
+        "memory": lambda: hybrid_search(conn, query),
+        "mixed": lambda: hybrid_search(conn, replace(query, types=("memory", "message"))),
+        "knn": knn,
+    }
+    names = list(calls)
+    names = names[turn % 3:] + names[:turn % 3]
+    return {name: await _elapsed_ms(calls[name]()) for name in names}, len(knn_rows)
+
+
 async def bench_retrieval(console: Console, res: Resources, memories: int, queries: int) -> RetrievalFigures:
     """The three queries interleaved on one connection; only the round trip is timed."""
     user_id = f"n{memories}"  # one user per size, so reruns with another size reuse their own rows
@@ -522,19 +540,14 @@ async def bench_retrieval(console: Console, res: Resources, memories: int, queri
         with _progress(console) as progress:
             task = progress.add_task("Retrieval queries", total=len(texts))
             for i, text in enumerate(texts):
-                memory_only = SearchQuery(text=text, embedding=by_text[text], tenant_id=RETRIEVAL_TENANT,
-                                          user_id=user_id, k=k, types=("memory",),
-                                          min_score=res.settings.retrieve_min_score)
-                mem_ms = await _elapsed_ms(hybrid_search(conn, memory_only))
-                mix_ms = await _elapsed_ms(hybrid_search(conn, replace(memory_only, types=("memory", "message"))))
-                started = time.perf_counter()
-                ids = await _knn_ids(conn, KNN_SQL, user_id, by_text[text], k)
-                knn_ms = (time.perf_counter() - started) * 1000
+                query = SearchQuery(text=text, embedding=by_text[text], tenant_id=RETRIEVAL_TENANT, user_id=user_id,
+                                    k=k, types=("memory",), min_score=res.settings.retrieve_min_score)
+                times, knn_rows = await _timed_queries(conn, query, i)
                 if i >= WARMUP_QUERIES:
-                    figures.memory.append(mem_ms)
-                    figures.mixed.append(mix_ms)
-                    figures.knn.append(knn_ms)
-                    returned += len(ids)
+                    figures.memory.append(times["memory"])
+                    figures.mixed.append(times["mixed"])
+                    figures.knn.append(times["knn"])
+                    returned += knn_rows
                 progress.advance(task)
         figures.knn_returned = returned / max(1, queries)
         sample = [by_text[t] for t in texts[WARMUP_QUERIES:WARMUP_QUERIES + RECALL_SAMPLE]]

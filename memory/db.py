@@ -1,6 +1,7 @@
 """The PostgreSQL connection pool, shared by Mnemo's stores and LangGraph's checkpointer.
 
-Connections are autocommit with dict rows and no prepared statements, as AsyncPostgresSaver requires;
+Connections are autocommit with dict rows and statements prepared on first use (prepare_threshold=0),
+as AsyncPostgresSaver's documentation sets them;
 multi-row writes open an explicit transaction (`async with conn.transaction()`).
 """
 

@@ -4,6 +4,12 @@ Each side (memories, messages) ranks candidates twice: pgvector cosine distance 
 similarity floor, and PostgreSQL full-text (English and French stems, terms OR-ed so any shared word
 counts). The ranks are fused with reciprocal rank fusion (k=60) and scaled so that rank 1 in both
 lists scores 1.0. Superseded memories never come back.
+
+Full-text cost is bounded: query words that are a stop word in English or French are dropped (the
+French stemmer keeps "what", "do", "i"), and at most FULLTEXT_SCAN_CAP matching rows are ranked. A
+word matching more rows than that says little about the query; the vector side still ranks them.
+Measured on one user holding 100k memories (docs/benchmarks.md): p95 536 ms with neither, 14 ms with
+a cap of 1000, 5.5 ms with 300.
 """
 
 from __future__ import annotations
@@ -16,12 +22,20 @@ from psycopg import AsyncConnection
 
 RRF_K = 60
 CANDIDATES = 40  # per ranked list, before fusion
+FULLTEXT_SCAN_CAP = 300  # matching rows ranked by the full-text side, at most
 
-# OR of every stem: plainto_tsquery ANDs terms, which misses most paraphrases.
+# Words that are not a stop word in either language, then the OR of their stems in both
+# (plainto_tsquery ANDs terms, which misses most paraphrases).
 _QUERY_CTE = """
+words AS (
+  SELECT coalesce(string_agg(w, ' '), '') AS text
+  FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS w
+  WHERE numnode(plainto_tsquery('english', w)) > 0 AND numnode(plainto_tsquery('french', w)) > 0
+),
 q AS (
-  SELECT (replace(plainto_tsquery('english', %(text)s)::text, '&', '|')::tsquery
-       || replace(plainto_tsquery('french', %(text)s)::text, '&', '|')::tsquery) AS tsq
+  SELECT (replace(plainto_tsquery('english', words.text)::text, '&', '|')::tsquery
+       || replace(plainto_tsquery('french', words.text)::text, '&', '|')::tsquery) AS tsq
+  FROM words
 )"""
 
 _MEMORY_CTES = """
@@ -37,11 +51,13 @@ mem_vec AS (
 ),
 mem_txt AS (
   SELECT id, row_number() OVER (ORDER BY r DESC) AS rank FROM (
-    SELECT id, ts_rank_cd(tsv, q.tsq) AS r FROM memories, q
-    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND valid_until IS NULL AND tsv @@ q.tsq
-      AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s))
-      AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-      AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
+    SELECT id, ts_rank_cd(tsv, tsq) AS r FROM (
+      SELECT id, tsv, q.tsq FROM memories, q
+      WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND valid_until IS NULL AND tsv @@ q.tsq
+        AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s))
+        AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
+        AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
+      LIMIT %(cap)s) capped
     ORDER BY r DESC LIMIT %(n)s) t
 ),
 mem_hits AS (
@@ -63,12 +79,14 @@ msg_vec AS (
 ),
 msg_txt AS (
   SELECT id, row_number() OVER (ORDER BY r DESC) AS rank FROM (
-    SELECT id, ts_rank_cd(tsv, q.tsq) AS r FROM messages, q
-    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND tsv @@ q.tsq
-      AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
-      AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s)
-      AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-      AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
+    SELECT id, ts_rank_cd(tsv, tsq) AS r FROM (
+      SELECT id, tsv, q.tsq FROM messages, q
+      WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND tsv @@ q.tsq
+        AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
+        AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s)
+        AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
+        AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
+      LIMIT %(cap)s) capped
     ORDER BY r DESC LIMIT %(n)s) t
 ),
 msg_hits AS (
@@ -123,7 +141,7 @@ def build_search_sql(query: SearchQuery) -> tuple[str, dict]:
         "text": query.text, "vec": query.embedding, "tenant": query.tenant_id, "user": query.user_id,
         "categories": query.categories, "since": query.since, "until": query.until,
         "thread": query.thread_id, "exclude_thread": query.exclude_thread_id,
-        "n": max(CANDIDATES, query.k), "floor": query.min_score, "k": RRF_K, "limit": query.k,
+        "n": max(CANDIDATES, query.k), "floor": query.min_score, "k": RRF_K, "cap": FULLTEXT_SCAN_CAP, "limit": query.k,
     }
     return sql, params
 

@@ -83,8 +83,11 @@ CREATE TABLE memories (
     valid_until       timestamptz,            -- set when superseded or retracted
     superseded_by     uuid REFERENCES memories ON DELETE SET NULL,
     embedding         vector(384),
+    -- The topic and the value only: the rendered sentence's template words ("User likes") would
+    -- make every preference match every query that says "like".
     tsv               tsvector GENERATED ALWAYS AS
-                      (to_tsvector('english', content) || to_tsvector('french', content)) STORED,
+                      (to_tsvector('english', replace(key, '.', ' ') || ' ' || value)
+                       || to_tsvector('french', replace(key, '.', ' ') || ' ' || value)) STORED,
     FOREIGN KEY (tenant_id, user_id) REFERENCES users ON DELETE CASCADE
 );
 CREATE INDEX memories_current ON memories (tenant_id, user_id, category) WHERE valid_until IS NULL;
