@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ class ImportedMessage:
 async def import_thread(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, title: str | None,
     messages: list[ImportedMessage], embeddings: np.ndarray,
-    memories: list[tuple[int, NewMemory]] = (), memory_embeddings: np.ndarray | None = None,
+    memories: Sequence[tuple[int, NewMemory]] = (), memory_embeddings: np.ndarray | None = None,
 ) -> str:
     """One transaction: the thread, its messages with their own timestamps, and memories taken from
     message i of `memories` [(i, memory)]. Returns the new thread id."""
@@ -42,7 +43,7 @@ async def import_thread(
                 embedding=vector, metadata=message.metadata, created_at=message.created_at,
             )
             ids.append(row["id"])
-        for (index, memory), vector in zip(memories, memory_embeddings if memories else [], strict=True):
-            await save_memories(conn, **owner, memories=[memory], embeddings=vector[None, :],
+        for position, (index, memory) in enumerate(memories):
+            await save_memories(conn, **owner, memories=[memory], embeddings=memory_embeddings[position:position + 1],
                                 thread_id=thread_id, source_message_id=ids[index])
     return thread_id

@@ -37,6 +37,9 @@ INSERT INTO memories (tenant_id, user_id, category, key, value, polarity, confid
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (tenant_id, user_id, key, lower(value)) WHERE valid_until IS NULL DO NOTHING
 RETURNING {MEMORY_COLUMNS}"""
+FIND_CURRENT_SQL = f"""
+SELECT {MEMORY_COLUMNS} FROM memories
+WHERE tenant_id = %s AND user_id = %s AND key = %s AND lower(value) = lower(%s) AND valid_until IS NULL"""
 CONTEXT_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
 WHERE tenant_id = %s AND user_id = %s AND valid_until IS NULL AND category = ANY(%s)
@@ -107,6 +110,11 @@ async def save_memories(
             await conn.execute(LINK_SUPERSEDED_SQL, (row["id"], to_close))
         written.append({**row, "action": "updated" if to_close else "added", "supersedes": to_close})
     return written
+
+
+async def find_current(conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, value: str) -> dict | None:
+    """The current memory holding this value for this key, if any."""
+    return await (await conn.execute(FIND_CURRENT_SQL, (tenant_id, user_id, key, value))).fetchone()
 
 
 async def context_memories(

@@ -67,6 +67,8 @@ def test_runs_wait_executes_a_whole_turn(langgraph_server, tenant):
             "assistant_id": "turn", "config": config,
             "input": {"messages": [{"role": "user", "content": "Any concert ideas?"}]}}).json()
         assert "Oslo" in {m["value"] for m in second["context_memories"]}
+        current = http.get(f"/threads/{thread_id}/state").json()
+        assert current["values"]["reply"] == state["reply"] and current["next"] == []
         history = http.post(f"/threads/{thread_id}/history", json={"limit": 20}).json()
         assert len(history) >= 8  # one checkpoint per step, kept in PostgreSQL
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from memory.embeddings import aembed
-from memory.memories import CONTEXT_CATEGORIES, NewMemory, list_memories, render, save_memories
+from memory.memories import CONTEXT_CATEGORIES, NewMemory, find_current, list_memories, render, save_memories
 from memory.rows import jsonable
 from memory.users import ensure_user
 from nodes.extract import extract_memories
@@ -57,12 +57,11 @@ async def create_memory(body: MemoryCreate, runtime: Runtime, caller: Caller) ->
         await ensure_user(conn, **owner)
         written = await save_memories(conn, **owner, memories=[memory], embeddings=vectors)
         if not written:
-            existing = [r for r in await list_memories(conn, **owner, category=memory.category, limit=200)
-                        if r["key"] == memory.key and r["value"].lower() == memory.value.lower()]
-    await runtime.resources.cache.invalidate(caller.tenant_id, caller.user_id)
+            existing = await find_current(conn, **owner, key=memory.key, value=memory.value)
     if written:
+        await runtime.resources.cache.invalidate(caller.tenant_id, caller.user_id)
         return JSONResponse(_public(written[0]), status_code=201)
-    return JSONResponse(_public(existing[0]), status_code=200)
+    return JSONResponse(_public(existing), status_code=200)
 
 
 @router.get("/context")
