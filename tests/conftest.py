@@ -7,7 +7,9 @@ to run against real servers instead.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +18,9 @@ import httpx
 import pytest
 
 TEST_HOME = Path(os.environ.get("MNEMO_TEST_HOME") or f"/tmp/mnemo-tests-{os.getpid()}")
+if not os.environ.get("MNEMO_TEST_HOME"):
+    # Registered before the embedded servers' own exit hooks, so it runs after they stopped them.
+    atexit.register(shutil.rmtree, TEST_HOME, ignore_errors=True)
 # Read by every Settings() built in this process and by subprocesses (CLI, langgraph dev).
 os.environ["MNEMO_HOME"] = str(TEST_HOME)
 os.environ["MNEMO_CHAT_MODEL"] = "fake"
