@@ -34,7 +34,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typing_extensions import TypedDict
 
-from core.config import Settings
 from core.metrics import NODE_SECONDS
 from graphs.resources import Resources, open_resources
 from graphs.runner import DURABILITY, run_turn, turn_config
@@ -631,20 +630,15 @@ def report(console: Console, turns: TurnFigures, retrieval: RetrievalFigures, en
     console.print(f"Reproduce: {command}")
 
 
-def _with_fake_model(res: Resources) -> Resources:
-    """The same pool, Redis and checkpointer, but always the fake chat model: Mnemo is measured, not an LLM."""
-    return replace(res, settings=res.settings.model_copy(update={"chat_model": "fake"}), _models={})
-
-
 async def run_turn_bench(console: Console, *, turns: int = 200, memories: int = 100_000, queries: int = 300,
                          resources: Resources | None = None) -> None:
     """Measure and print. Uses `resources` when given (tests), else opens the configured services."""
     owned = resources is None
     if resources is None:
         with console.status("Starting PostgreSQL and Redis"):
-            resources = await open_resources(Settings(chat_model="fake"))
+            resources = await open_resources()
     try:
-        res = _with_fake_model(resources)
+        res = resources.with_settings(chat_model="fake")  # Mnemo is measured, not an LLM
         env = await read_environment(res)
         turn_figures = await bench_turns(console, res, turns)
         retrieval = await bench_retrieval(console, res, memories, queries)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
 from langchain_core.language_models import BaseChatModel
@@ -41,17 +41,18 @@ class Resources:
     cache: PreferenceCache
     embedder: Embedder
     checkpointer: AsyncPostgresSaver
-    _models: dict[str, BaseChatModel] = field(default_factory=dict)
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel:
-        """The model for `spec` (an agent's override) or the configured default; loaded once."""
-        spec = spec or self.settings.chat_model
-        if spec not in self._models:
-            self._models[spec] = get_chat_model(
-                spec, threads=self.settings.model_threads, n_ctx=self.settings.model_ctx,
-                max_tokens=self.settings.max_output_tokens,
-            )
-        return self._models[spec]
+        """The model for `spec` (an agent's override) or the configured default (the registry loads
+        each model once per process)."""
+        return get_chat_model(
+            spec or self.settings.chat_model, threads=self.settings.model_threads, n_ctx=self.settings.model_ctx,
+            max_tokens=self.settings.max_output_tokens,
+        )
+
+    def with_settings(self, **changes: object) -> Resources:
+        """The same pool, Redis, embedder and checkpointer under other settings (another chat model)."""
+        return replace(self, settings=self.settings.model_copy(update=changes))
 
     async def close(self) -> None:
         await self.redis.aclose()

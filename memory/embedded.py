@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -52,18 +54,8 @@ def _forget_dead_attachments(server: Any) -> None:
     """pgserver stops the server when the last attached process exits, counting pids in a file; a
     process that was killed never removes its pid, and the server would outlive everyone."""
     pids = server.global_process_id_list
-    alive = [pid for pid in pids._get() if pid == os.getpid() or _pid_alive(pid)]
+    alive = [pid for pid in pids._get() if pid == os.getpid() or psutil.pid_exists(pid)]
     pids.put(alive)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def embedded_postgres_url(home: Path) -> str:

@@ -13,7 +13,7 @@ from graphs.resources import Resources
 from graphs.state import TurnState
 from nodes import prompts
 from nodes.agents import AGENTS
-from nodes.common import text_of
+from nodes.common import is_evidence, text_of
 
 MAX_RETRIEVED_IN_PROMPT = 4
 
@@ -23,9 +23,7 @@ def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: lis
     parts = [system_prompt]
     if memories:
         parts.append(prompts.MEMORY_HEADER + "\n" + "\n".join(f"- {m['content']}" for m in memories))
-    # Past user messages only: what the user said is evidence, an old model reply is not.
-    snippets = [r for r in retrieved if r["type"] == "message" and r["metadata"].get("role") == "user"]
-    snippets = snippets[:MAX_RETRIEVED_IN_PROMPT]
+    snippets = [r for r in retrieved if r["type"] == "message" and is_evidence(r)][:MAX_RETRIEVED_IN_PROMPT]
     if snippets:
         parts.append(prompts.RETRIEVED_HEADER + "\n" + "\n".join(f"- {r['content'][:300]}" for r in snippets))
     return "\n\n".join(parts)

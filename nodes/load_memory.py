@@ -14,15 +14,18 @@ from memory.memories import context_memories
 from memory.rows import jsonable
 
 
-async def load_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
-    """Cached context set; on a miss read PostgreSQL and write it back."""
-    cached = await res.cache.get(tenant_id, user_id)
-    if cached is not None:
-        return cached
+async def refresh_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
+    """Write-through after a committed change: read the context set again and replace the cache entry."""
     async with res.pool.connection() as conn:
         rows = [jsonable(r) for r in await context_memories(conn, tenant_id=tenant_id, user_id=user_id)]
     await res.cache.set(tenant_id, user_id, rows)
     return rows
+
+
+async def load_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
+    """Cached context set; on a miss read PostgreSQL and write it back."""
+    cached = await res.cache.get(tenant_id, user_id)
+    return cached if cached is not None else await refresh_context_memories(res, tenant_id, user_id)
 
 
 def orphaned_user_messages(messages: list) -> list[RemoveMessage]:

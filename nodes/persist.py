@@ -11,12 +11,13 @@ from graphs.resources import Resources
 from graphs.state import TurnState
 from memory.embeddings import aembed
 from memory.hints import insert_hints
-from memory.memories import NewMemory, context_memories, render, save_memories
+from memory.memories import NewMemory, render, save_memories
 from memory.rows import jsonable
 from memory.threads import ensure_thread, insert_message, touch_thread
 from memory.usage import record_usage
 from memory.users import ensure_user
 from nodes.common import last_user_message, text_of
+from nodes.load_memory import refresh_context_memories
 
 TITLE_CHARS = 60
 
@@ -58,11 +59,8 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"],
         )
         await touch_thread(conn, ctx.thread_id)
-        refreshed = (
-            [jsonable(r) for r in await context_memories(conn, **owner)] if written else None
-        )
-    if refreshed is not None:
-        await res.cache.set(ctx.tenant_id, ctx.user_id, refreshed)
+    if written:
+        await refresh_context_memories(res, ctx.tenant_id, ctx.user_id)
     return {
         "remembered": [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written],
         "message_ids": {"user": str(user_row["id"]), "assistant": str(reply_row["id"])},

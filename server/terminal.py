@@ -10,6 +10,7 @@ from rich.console import Console
 
 from core.config import get_settings
 from graphs.runner import TurnResult, stream_turn
+from nodes.common import is_evidence
 from server.runtime import AppRuntime
 
 
@@ -49,8 +50,7 @@ async def show_turn(
         console.print(f"  [dim]agent:[/] {result.agent} ({result.route_reason})  [dim]tokens:[/] "
                       f"{result.usage['input_tokens']} in / {result.usage['output_tokens']} out, "
                       f"{result.usage['latency_ms']} ms")
-        evidence = [h for h in result.retrieved if h["type"] == "memory" or h["metadata"].get("role") == "user"]
-        for hit in evidence[:3]:
+        for hit in [h for h in result.retrieved if is_evidence(h)][:3]:
             console.print(f"  [dim]retrieved[/] {hit['type']} ({hit['score']:.2f}): {hit['content'][:90]}",
                           highlight=False)
     for memory in result.memories:

@@ -13,7 +13,7 @@ from memory.memories import CONTEXT_CATEGORIES, NewMemory, find_current, list_me
 from memory.rows import jsonable
 from memory.users import ensure_user
 from nodes.extract import extract_memories
-from nodes.load_memory import load_context_memories
+from nodes.load_memory import load_context_memories, refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor
@@ -59,7 +59,7 @@ async def create_memory(body: MemoryCreate, runtime: Runtime, caller: Caller) ->
         if not written:
             existing = await find_current(conn, **owner, key=memory.key, value=memory.value)
     if written:
-        await runtime.resources.cache.invalidate(caller.tenant_id, caller.user_id)
+        await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
         return JSONResponse(_public(written[0]), status_code=201)
     return JSONResponse(_public(existing), status_code=200)
 

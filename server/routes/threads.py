@@ -10,6 +10,7 @@ from memory.memories import NewMemory, render
 from memory.rows import jsonable
 from memory.threads import get_thread, list_messages
 from nodes.extract import extract_memories
+from nodes.load_memory import refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor
@@ -41,7 +42,7 @@ async def import_conversation(body: ImportRequest, runtime: Runtime, caller: Cal
             embeddings=vectors, memories=memories, memory_embeddings=memory_vectors,
         )
     if memories:
-        await runtime.resources.cache.invalidate(caller.tenant_id, caller.user_id)
+        await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
     return {"thread_id": thread_id, "imported": len(messages)}
 
 

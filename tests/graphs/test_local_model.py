@@ -1,7 +1,6 @@
 """A smoke turn with the real bundled model (SmolLM2 through llama.cpp): its text is not asserted,
 only that the whole graph runs with it, streams and counts tokens."""
 
-import dataclasses
 import uuid
 
 import pytest
@@ -13,8 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 async def test_turn_with_the_local_model(resources, principal):
-    local = dataclasses.replace(resources, settings=resources.settings.model_copy(
-        update={"chat_model": "local", "max_output_tokens": 24}), _models={})
+    local = resources.with_settings(chat_model="local", max_output_tokens=24)
     graph = build_turn_graph(local).compile(checkpointer=resources.checkpointer)
     tokens, result = [], None
     async for event in stream_turn(graph, message="Hello! I live in Lyon.", thread_id=str(uuid.uuid4()),

@@ -9,8 +9,7 @@ import textwrap
 import time
 
 import pytest
-
-from memory.embedded import _pid_alive
+from psutil import pid_exists
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +37,6 @@ def test_processes_share_one_server_which_stops_after_the_last(tmp_path):
     killed.wait()
     assert survivor.wait(timeout=30) == 0
     deadline = time.monotonic() + 20
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while pid_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _pid_alive(pid)
+    assert not pid_exists(pid)

@@ -66,7 +66,7 @@ async def test_malformed_json_is_422(client, auth):
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
 
 
-async def test_too_long_message_is_413_and_stores_nothing(client, auth, settings):
+async def test_too_long_message_is_413(client, auth, settings):
     r = await client.post("/v1/chat", json={"message": "a" * (settings.max_message_chars + 1)}, headers=auth)
     assert r.status_code == 413 and "limit" in r.json()["error"]["message"]
 
