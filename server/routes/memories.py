@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from memory.embeddings import aembed
+from memory.extraction import extract_memories
 from memory.memories import CONTEXT_CATEGORIES, NewMemory, find_current, list_memories, render, save_memories
 from memory.rows import jsonable
 from memory.users import ensure_user
-from nodes.extract import extract_memories
 from nodes.load_memory import load_context_memories, refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError

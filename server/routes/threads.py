@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from memory.embeddings import aembed
+from memory.extraction import extract_memories
 from memory.imports import ImportedMessage, import_thread
 from memory.memories import NewMemory, render
 from memory.rows import jsonable
 from memory.threads import get_thread, list_messages
-from nodes.extract import extract_memories
 from nodes.load_memory import refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
