@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     retrieve_k: int = 6
     retrieve_min_score: float = Field(default=0.25, description="Cosine floor for the vector side of search.")
     prefs_ttl_seconds: int = 3600
+    extraction: Literal["inline", "background"] = Field(
+        default="inline", description="Where the model extraction pass runs: in the turn, or in `mnemo worker`."
+    )
+    extraction_model: str | None = Field(
+        default=None, description="Model for the extraction pass (openai:<m> | gemini:<m> | fake); unset: rules only."
+    )
     pool_max_size: int = 10
 
     @property
