@@ -1,7 +1,14 @@
-"""Long-term memories: save with consolidation (add, restate, supersede), list, and the context set.
+"""Long-term memories: save with consolidation (add, restate, supersede, forget), correct, list, and
+the context set.
 
 A memory is never overwritten: a new value for a single-valued key (a name, a city) or a flipped
 polarity closes the old row (valid_until, superseded_by) and adds a new one, so history is kept.
+A temporary state ("this week I'm in Lisbon") has an `expires_at` and lives under its own key
+(`fact.temporary_location`), so it never replaces the lasting city; a lasting statement on the same
+topic ends it. An explicit retraction ("forget what I said about X") deletes the matching rows,
+history included: the user asked for them to be gone, not archived.
+
+Current means: valid_until IS NULL AND (expires_at IS NULL OR expires_at > now()).
 """
 
 from __future__ import annotations
@@ -19,34 +26,39 @@ from psycopg.types.json import Jsonb
 SINGLE_VALUED_KEYS = frozenset({
     "profile.name", "profile.location", "profile.age", "profile.occupation", "profile.employer",
     "preference.reply_language", "preference.reply_style", "constraint.diet", "constraint.budget",
+    "fact.temporary_location", "fact.temporary_state",
 })
+# A lasting statement of one of these ends the matching temporary state.
+ENDS_TEMPORARY = {"profile.location": "fact.temporary_location"}
+CURRENT = "valid_until IS NULL AND (expires_at IS NULL OR expires_at > now())"
 # Categories the model always sees (cached in Redis); the others come through retrieval.
 CONTEXT_CATEGORIES = ("profile", "preference", "constraint")
 
 MEMORY_COLUMNS = """id, category, key, value, polarity, confidence, content, language, thread_id,
-    source_message_id, metadata, created_at, valid_from, valid_until, superseded_by"""
+    source_message_id, metadata, created_at, valid_from, valid_until, superseded_by, expires_at, due_at"""
 CURRENT_FOR_KEY_SQL = """
-SELECT id, value, polarity FROM memories
-WHERE tenant_id = %s AND user_id = %s AND key = %s AND valid_until IS NULL
+SELECT id, key, value, polarity, coalesce(expires_at <= now(), false) AS expired FROM memories
+WHERE tenant_id = %s AND user_id = %s AND key = ANY(%s) AND valid_until IS NULL
 FOR UPDATE"""
 CLOSE_SQL = "UPDATE memories SET valid_until = now() WHERE id = ANY(%s)"
 LINK_SUPERSEDED_SQL = "UPDATE memories SET superseded_by = %s WHERE id = ANY(%s)"
 INSERT_SQL = f"""
 INSERT INTO memories (tenant_id, user_id, category, key, value, polarity, confidence, content, language,
-                      thread_id, source_message_id, metadata, embedding)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                      thread_id, source_message_id, metadata, embedding, expires_at, due_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (tenant_id, user_id, key, lower(value)) WHERE valid_until IS NULL DO NOTHING
 RETURNING {MEMORY_COLUMNS}"""
 FIND_CURRENT_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
 WHERE tenant_id = %s AND user_id = %s AND key = %s AND lower(value) = lower(%s) AND valid_until IS NULL"""
+GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE tenant_id = %s AND user_id = %s AND id = %s"
 CONTEXT_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
-WHERE tenant_id = %s AND user_id = %s AND valid_until IS NULL AND category = ANY(%s)
+WHERE tenant_id = %s AND user_id = %s AND {CURRENT} AND category = ANY(%s)
 ORDER BY category, confidence DESC, created_at DESC LIMIT %s"""
 LIST_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
-WHERE tenant_id = %s AND user_id = %s AND (%s OR valid_until IS NULL)
+WHERE tenant_id = %s AND user_id = %s AND (%s OR ({CURRENT}))
   AND (%s::text IS NULL OR category = %s) AND (%s::timestamptz IS NULL OR (created_at, id) < (%s, %s))
 ORDER BY created_at DESC, id DESC LIMIT %s"""
 
@@ -62,6 +74,8 @@ class NewMemory:
     confidence: float = 0.8
     language: str | None = None
     metadata: dict[str, Any] | None = None
+    expires_at: datetime | None = None  # a temporary state ends then
+    due_at: datetime | None = None  # an intent's follow-up is due then
 
 
 def render(category: str, key: str, value: str, polarity: str) -> str:
@@ -84,15 +98,19 @@ async def save_memories(
     ("added" or "updated", and `supersedes` for an update). A restatement writes nothing."""
     written: list[dict] = []
     for memory, embedding in zip(memories, embeddings, strict=True):
-        current = await (
-            await conn.execute(CURRENT_FOR_KEY_SQL, (tenant_id, user_id, memory.key))
-        ).fetchall()
+        keys = [memory.key, *([ENDS_TEMPORARY[memory.key]] if memory.key in ENDS_TEMPORARY else [])]
+        rows = await (await conn.execute(CURRENT_FOR_KEY_SQL, (tenant_id, user_id, keys))).fetchall()
+        expired = [r["id"] for r in rows if r["expired"]]
+        rows = [r for r in rows if not r["expired"]]
+        current = [r for r in rows if r["key"] == memory.key]
         same_value = [r for r in current if r["value"].lower() == memory.value.lower()]
         if same_value and same_value[0]["polarity"] == memory.polarity:
             continue  # restatement
         to_close = [r["id"] for r in same_value]
         if memory.key in SINGLE_VALUED_KEYS:
             to_close = [r["id"] for r in current]
+        to_close += [r["id"] for r in rows if r["key"] != memory.key]  # the temporary state it ends
+        to_close += expired
         if to_close:
             await conn.execute(CLOSE_SQL, (to_close,))
         content = render(memory.category, memory.key, memory.value, memory.polarity)
@@ -101,7 +119,7 @@ async def save_memories(
                 INSERT_SQL,
                 (tenant_id, user_id, memory.category, memory.key, memory.value, memory.polarity,
                  memory.confidence, content, memory.language, thread_id, source_message_id,
-                 Jsonb(memory.metadata or {}), embedding),
+                 Jsonb(memory.metadata or {}), embedding, memory.expires_at, memory.due_at),
             )
         ).fetchone()
         if row is None:  # a concurrent turn stored the same value first
@@ -138,3 +156,85 @@ async def list_memories(
             LIST_SQL, (tenant_id, user_id, include_superseded, category, category, ts, ts, ident, limit)
         )
     ).fetchall()
+
+
+async def get_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID) -> dict | None:
+    return await (await conn.execute(GET_SQL, (tenant_id, user_id, memory_id))).fetchone()
+
+
+DELETE_SQL = "DELETE FROM memories WHERE tenant_id = %s AND user_id = %s AND id = %s RETURNING id"
+# Rows that mention the retracted topic: full-text in both languages (any word), or, for current
+# rows, a close embedding ("my banks" -> "account at Boursorama"). History rows go too.
+FORGET_SQL = f"""
+WITH q AS (SELECT websearch_to_tsquery('english', %(words)s) || websearch_to_tsquery('french', %(words)s) AS tsq)
+DELETE FROM memories m USING q
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s
+  AND ((%(words)s <> '' AND m.tsv @@ q.tsq)
+       OR ({CURRENT} AND m.embedding <=> %(embedding)s < %(max_distance)s))
+RETURNING m.id, m.category, m.key, m.value"""
+FORGET_MAX_DISTANCE = 0.5  # cosine similarity above 0.5 between the retracted phrase and the memory
+# Words of a retraction that name no topic ("the depression thing", "ce truc").
+_GENERIC_WORDS = frozenset(
+    "thing things stuff bit part what said told about that this truc trucs chose choses histoire sujet partie"
+    " dit parle ce ca cela que qui".split()
+)
+
+
+async def forget_memories(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, phrase: str, embedding: np.ndarray
+) -> list[dict]:
+    """Delete every memory, current or past, about what `phrase` names; returns the deleted rows."""
+    words = [w for w in phrase.replace("'", " ").split() if len(w) > 2 and w.lower() not in _GENERIC_WORDS]
+    params = {"tenant": tenant_id, "user": user_id, "words": " or ".join(words), "embedding": embedding,
+              "max_distance": FORGET_MAX_DISTANCE}
+    return await (await conn.execute(FORGET_SQL, params)).fetchall()
+
+
+async def delete_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID) -> bool:
+    return await (await conn.execute(DELETE_SQL, (tenant_id, user_id, memory_id))).fetchone() is not None
+
+
+LOCK_CURRENT_SQL = f"""
+SELECT {MEMORY_COLUMNS} FROM memories
+WHERE tenant_id = %s AND user_id = %s AND id = %s AND valid_until IS NULL FOR UPDATE"""
+CORRECTION_SQL = """
+INSERT INTO memory_corrections (tenant_id, user_id, memory_id, new_memory_id, old_category, old_value,
+                                old_polarity, new_category, new_value, new_polarity, reason)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at"""
+
+
+class NotCurrent(Exception):
+    """The memory was superseded or deleted: only the current value can be corrected."""
+
+
+async def correct_memory(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID, new: NewMemory,
+    embedding: np.ndarray, reason: str | None = None,
+) -> dict:
+    """Replace a current memory with the corrected one and record old and new value in
+    memory_corrections; call inside a transaction. Returns the current row after the correction, with
+    `correction` (the audit row) or None when nothing changed."""
+    old = await (await conn.execute(LOCK_CURRENT_SQL, (tenant_id, user_id, memory_id))).fetchone()
+    if old is None:
+        raise NotCurrent(str(memory_id))
+    unchanged = (old["category"], old["key"], old["value"], old["polarity"]) == (
+        new.category, new.key, new.value, new.polarity)
+    if unchanged:
+        return {**old, "correction": None}
+    await conn.execute(CLOSE_SQL, ([old["id"]],))
+    content = render(new.category, new.key, new.value, new.polarity)
+    row = await (await conn.execute(INSERT_SQL, (
+        tenant_id, user_id, new.category, new.key, new.value, new.polarity, new.confidence, content,
+        new.language or old["language"], old["thread_id"], old["source_message_id"],
+        Jsonb({**old["metadata"], "corrected_from": str(old["id"])}), embedding, new.expires_at, new.due_at,
+    ))).fetchone()
+    if row is None:  # the corrected value is already stored as another current memory: that one stays
+        row = await find_current(conn, tenant_id=tenant_id, user_id=user_id, key=new.key, value=new.value)
+    await conn.execute(LINK_SUPERSEDED_SQL, (row["id"], [old["id"]]))
+    audit = await (await conn.execute(CORRECTION_SQL, (
+        tenant_id, user_id, old["id"], row["id"], old["category"], old["value"], old["polarity"],
+        new.category, new.value, new.polarity, reason,
+    ))).fetchone()
+    return {**row, "correction": {"id": audit["id"], "created_at": audit["created_at"], "memory_id": old["id"],
+                                  "old_value": old["value"], "new_value": new.value,
+                                  "old_polarity": old["polarity"], "new_polarity": new.polarity, "reason": reason}}
