@@ -16,6 +16,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
 from core.config import Settings, get_settings
+from jobs.app import ensure_schema as ensure_queue_schema
 from memory.cache import PreferenceCache, connect_redis
 from memory.checkpointer import open_checkpointer
 from memory.db import DatabaseUnavailable, check_database, open_pool
@@ -50,6 +51,10 @@ class Resources:
             max_tokens=self.settings.max_output_tokens,
         )
 
+    def extraction_model(self) -> BaseChatModel | None:
+        """The model of the extraction pass (MNEMO_EXTRACTION_MODEL), or None: rules only."""
+        return self.chat_model(self.settings.extraction_model) if self.settings.extraction_model else None
+
     def with_settings(self, **changes: object) -> Resources:
         """The same pool, Redis, embedder and checkpointer under other settings (another chat model)."""
         return replace(self, settings=self.settings.model_copy(update=changes))
@@ -81,6 +86,8 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
     applied = await migrate(urls.database_url)
     if applied:
         log.info("applied migrations: %s", ", ".join(f"{m.version:03d}_{m.name}" for m in applied))
+    if settings.extraction == "background":  # turns enqueue jobs in their own transaction
+        await ensure_queue_schema(urls.database_url)
     redis = await connect_redis(urls.redis_url)
     pool = await open_pool(urls.database_url, max_size=settings.pool_max_size)
     try:

@@ -23,4 +23,5 @@ class TurnState(TypedDict, total=False):
     extracted: list[dict[str, Any]]  # candidate memories from the user's message (extract)
     hints: list[dict[str, Any]]  # at most 3 proactive hints (hint)
     remembered: list[dict[str, Any]]  # memories actually written this turn (persist)
+    forgotten: list[dict[str, Any]]  # memories deleted on the user's request this turn (persist)
     message_ids: dict[str, str]  # ids of the stored user and assistant messages (persist)

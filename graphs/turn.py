@@ -61,7 +61,7 @@ def build_turn_graph(resources: Resources | None = None) -> StateGraph:
     builder.add_node("retrieve", _timed("retrieve", retrieve, provider))
     builder.add_node("route", _timed("route", route, None))
     builder.add_node("generate", _timed("generate", generate, provider))
-    builder.add_node("extract", _timed("extract", extract, None))
+    builder.add_node("extract", _timed("extract", extract, provider))
     builder.add_node("hint", _timed("hint", hint, provider))
     builder.add_node("persist", _timed("persist", persist, provider))
     builder.add_edge(START, "load_memory")

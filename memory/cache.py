@@ -1,4 +1,16 @@
-"""The hot preference cache in Redis: one JSON entry per user with a TTL, written through on change.
+"""The hot memory cache in Redis: one JSON entry per user with a TTL, written through on change.
+
+The entry holds what a session reads on every turn: the context set (current profile, preference and
+constraint memories, what the model always sees) and the user's top other memories (intents, goals,
+facts, business), both loaded by one PostgreSQL query (`read_user_memories`). It is batch-loaded on
+the first turn of a session, filled on a miss, and replaced after every committed change.
+
+Never a stale read after an update: each entry carries `read_at`, PostgreSQL's statement time of the
+read it comes from, and a write only replaces an entry read earlier (an atomic compare-and-set in
+Redis). So when two turns change the same user's memories at once, the write-through that read last,
+which sees both commits, wins whatever order the two writes reach Redis in. Temporary memories whose
+`expires_at` has passed are dropped on read, so an entry never serves a memory that stopped being
+current while it was cached.
 
 A Redis outage never fails a turn: reads fall back to PostgreSQL, writes are skipped, both are logged
 and counted (mnemo_cache_errors_total).
@@ -8,14 +20,52 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from psycopg import AsyncConnection
 from redis.exceptions import RedisError
 
 from core.metrics import CACHE_ERRORS, PREFERENCE_CACHE
+from memory.memories import CONTEXT_CATEGORIES, MEMORY_COLUMNS
+from memory.rows import jsonable
 
 log = logging.getLogger(__name__)
+
+CONTEXT_LIMIT = 50  # context memories per user
+TOP_LIMIT = 10  # other memories prefetched with them
+
+# One round trip: the current context set and the top other memories, ranked apart, with the time of
+# the read. The LEFT JOIN from a one-row relation answers that time even for a user with no memories.
+USER_MEMORIES_SQL = f"""
+WITH current AS (
+    SELECT {MEMORY_COLUMNS}, category = ANY(%(context)s) AS in_context
+    FROM memories
+    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND valid_until IS NULL
+      AND (expires_at IS NULL OR expires_at > now())
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY in_context ORDER BY confidence DESC, created_at DESC) AS rank
+    FROM current
+)
+SELECT extract(epoch FROM statement_timestamp())::float8 AS read_at, ranked.*
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN ranked ON ranked.rank <= CASE WHEN ranked.in_context THEN %(context_limit)s ELSE %(top_limit)s END
+ORDER BY ranked.in_context DESC, ranked.category, ranked.confidence DESC, ranked.created_at DESC"""
+
+# Replace the entry unless the one in Redis comes from a later read. ARGV: entry, read_at, ttl in ms.
+SET_IF_NEWER_LUA = """
+local old = redis.call('GET', KEYS[1])
+if old then
+  local ok, entry = pcall(cjson.decode, old)
+  if ok and type(entry) == 'table' and tonumber(entry['read_at']) and
+     tonumber(entry['read_at']) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1"""
 
 
 class RedisUnavailable(RuntimeError):
@@ -24,6 +74,48 @@ class RedisUnavailable(RuntimeError):
 
 def prefs_key(tenant_id: str, user_id: str) -> str:
     return f"mnemo:prefs:{tenant_id}:{user_id}"
+
+
+@dataclass(frozen=True)
+class UserMemories:
+    """One user's cached memories, JSON-safe rows (see `memory.rows.jsonable`)."""
+
+    read_at: float  # PostgreSQL statement time of the read, epoch seconds
+    context: list[dict[str, Any]] = field(default_factory=list)  # profile, preferences, constraints
+    top: list[dict[str, Any]] = field(default_factory=list)  # the top other memories
+
+    def current(self, now: datetime | None = None) -> UserMemories:
+        """Without the temporary memories that expired since the read."""
+        moment = (now or datetime.now(UTC)).isoformat()
+
+        def alive(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [r for r in rows if not r.get("expires_at") or _utc(r["expires_at"]) > moment]
+
+        return UserMemories(self.read_at, alive(self.context), alive(self.top))
+
+    @property
+    def all(self) -> list[dict[str, Any]]:
+        return self.context + self.top
+
+
+def _utc(stamp: str) -> str:
+    """An ISO timestamp in UTC, so ISO strings compare in time order."""
+    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat()
+
+
+async def read_user_memories(conn: AsyncConnection, *, tenant_id: str, user_id: str) -> UserMemories:
+    """What the cache holds for one user, read from PostgreSQL in one query."""
+    rows = await (await conn.execute(USER_MEMORIES_SQL, {
+        "tenant_id": tenant_id, "user_id": user_id, "context": list(CONTEXT_CATEGORIES),
+        "context_limit": CONTEXT_LIMIT, "top_limit": TOP_LIMIT,
+    })).fetchall()
+    found = [r for r in rows if r["id"] is not None]
+
+    def memory(row: dict[str, Any]) -> dict[str, Any]:
+        return jsonable({k: v for k, v in row.items() if k not in ("read_at", "in_context", "rank")})
+
+    return UserMemories(rows[0]["read_at"], [memory(r) for r in found if r["in_context"]],
+                        [memory(r) for r in found if not r["in_context"]])
 
 
 async def connect_redis(url: str) -> aioredis.Redis:
@@ -41,27 +133,37 @@ async def connect_redis(url: str) -> aioredis.Redis:
 
 
 class PreferenceCache:
-    """Per-user preference lists (already rendered dicts) under `mnemo:prefs:<tenant>:<user>`."""
+    """Per-user `UserMemories` under `mnemo:prefs:<tenant>:<user>`; every read counts a hit, a miss or an
+    error in memory_preference_cache_total."""
 
-    def __init__(self, client: aioredis.Redis, ttl_seconds: int) -> None:
+    def __init__(self, client: aioredis.Redis, ttl_seconds: float) -> None:
         self.client = client
         self.ttl_seconds = ttl_seconds
+        self._set_if_newer = client.register_script(SET_IF_NEWER_LUA)
 
-    async def get(self, tenant_id: str, user_id: str) -> list[dict[str, Any]] | None:
+    async def get(self, tenant_id: str, user_id: str) -> UserMemories | None:
         try:
             raw = await self.client.get(prefs_key(tenant_id, user_id))
         except (RedisError, OSError) as exc:
             self._degraded("get", exc)
             PREFERENCE_CACHE.labels("error").inc()
             return None
-        PREFERENCE_CACHE.labels("miss" if raw is None else "hit").inc()
-        return None if raw is None else json.loads(raw)
+        entry = _decode(raw)
+        PREFERENCE_CACHE.labels("miss" if entry is None else "hit").inc()
+        return None if entry is None else entry.current()
 
-    async def set(self, tenant_id: str, user_id: str, prefs: list[dict[str, Any]]) -> None:
+    async def set(self, tenant_id: str, user_id: str, entry: UserMemories) -> bool:
+        """Store `entry` unless Redis holds one read later; False when refused or Redis is down."""
+        ttl_ms = max(1, round(self.ttl_seconds * 1000))
         try:
-            await self.client.set(prefs_key(tenant_id, user_id), json.dumps(prefs, default=str), ex=self.ttl_seconds)
+            stored = await self._set_if_newer(
+                keys=[prefs_key(tenant_id, user_id)],
+                args=[json.dumps(asdict(entry), default=str), repr(entry.read_at), ttl_ms],
+            )
         except (RedisError, OSError) as exc:
             self._degraded("set", exc)
+            return False
+        return bool(stored)
 
     async def invalidate(self, tenant_id: str, user_id: str) -> None:
         try:
@@ -73,3 +175,13 @@ class PreferenceCache:
     def _degraded(op: str, exc: Exception) -> None:
         CACHE_ERRORS.inc()
         log.warning("preference cache %s failed, falling back to PostgreSQL: %s", op, exc)
+
+
+def _decode(raw: str | None) -> UserMemories | None:
+    """The entry, or None for a missing one or one in an older format (treated as a miss)."""
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    if not isinstance(data, dict) or "read_at" not in data:
+        return None
+    return UserMemories(float(data["read_at"]), data.get("context", []), data.get("top", []))

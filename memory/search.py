@@ -1,15 +1,24 @@
 """Hybrid search over a user's memories and past messages, in one SQL round trip.
 
-Each side (memories, messages) ranks candidates twice: pgvector cosine distance (HNSW) with a
-similarity floor, and PostgreSQL full-text (English and French stems, terms OR-ed so any shared word
-counts). The ranks are fused with reciprocal rank fusion (k=60) and scaled so that rank 1 in both
-lists scores 1.0. Superseded memories never come back.
+Each side (memories, messages) ranks candidates twice, then fuses the ranks (weighted reciprocal rank
+fusion, k=10), scaled so that rank 1 in both lists scores 1.0:
+- dense: pgvector cosine distance over the caller's own rows with a similarity floor. When the planner
+  takes the HNSW index, `hnsw.iterative_scan` keeps scanning until enough of the caller's rows are
+  found (without it a filtered scan returns fewer rows than asked once other users own most of the table);
+- full text: every query word that is not a stop word in English or French becomes its own query (the
+  OR of its English and French stems); a row scores the sum of the BM25 inverse document frequencies of
+  the words it contains, so a word found in half of the user's rows (a name, "like") weighs little and a
+  rare one decides. ts_rank_cd has no idf: it ranked a row saying the speaker's name twice above the
+  one holding the rare word (LoCoMo dev, docs/benchmarks.md).
 
-Full-text cost is bounded: query words that are a stop word in English or French are dropped (the
-French stemmer keeps "what", "do", "i"), and at most FULLTEXT_SCAN_CAP matching rows are ranked. A
-word matching more rows than that says little about the query; the vector side still ranks them.
-Measured on one user holding 100k memories (docs/benchmarks.md): p95 536 ms with neither, 14 ms with
-a cap of 1000, 5.5 ms with 300.
+Full-text cost is bounded: at most MAX_WORDS words, and each word reads at most FULLTEXT_SCAN_CAP of
+the user's matching rows (a word matching more says little about the query; the dense side still ranks
+those rows). Measured on one user holding 100k memories: p95 536 ms with no cap, 14 ms with 1000.
+
+Message hits are then smoothed over their thread: a message also earns NEIGHBOUR_WEIGHT of the fused
+score of the turns just before and after it, so the answer to a matching question comes back too.
+
+Only current memories come back: valid_until IS NULL (not superseded) and not past expires_at.
 """
 
 from __future__ import annotations
@@ -20,87 +29,90 @@ from datetime import datetime
 import numpy as np
 from psycopg import AsyncConnection
 
-RRF_K = 60
+RRF_K = 10  # flatter (60) let a row ranked 40th on both sides beat the first of one side
 CANDIDATES = 40  # per ranked list, before fusion
-FULLTEXT_SCAN_CAP = 300  # matching rows ranked by the full-text side, at most
+FULLTEXT_SCAN_CAP = 300  # rows read per query word, at most
+MAX_WORDS = 16
+DENSE_WEIGHT = 1.0
+TEXT_WEIGHT = 1.0
+NEIGHBOUR_WEIGHT = 0.25
+ITERATIVE_SCAN_SQL = "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false)"
 
-# Words that are not a stop word in either language, then the OR of their stems in both
-# (plainto_tsquery ANDs terms, which misses most paraphrases).
-_QUERY_CTE = """
-words AS (
-  SELECT coalesce(string_agg(w, ' '), '') AS text
-  FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS w
-  WHERE numnode(plainto_tsquery('english', w)) > 0 AND numnode(plainto_tsquery('french', w)) > 0
-),
-q AS (
-  SELECT (replace(plainto_tsquery('english', words.text)::text, '&', '|')::tsquery
-       || replace(plainto_tsquery('french', words.text)::text, '&', '|')::tsquery) AS tsq
-  FROM words
+# The query's words that are not a stop word in either language (the French stemmer keeps "what",
+# "do", "i"), each as the OR of its English and French stems.
+_WORDS_CTE = """
+words AS MATERIALIZED (
+  SELECT row_number() OVER () AS word, tsq FROM (
+    SELECT DISTINCT plainto_tsquery('english', w) || plainto_tsquery('french', w) AS tsq
+    FROM unnest(tsvector_to_array(to_tsvector('simple', left(%(text)s, 4000)))) AS w
+    WHERE numnode(plainto_tsquery('english', w)) > 0 AND numnode(plainto_tsquery('french', w)) > 0
+    LIMIT %(max_words)s) d
 )"""
 
-_MEMORY_CTES = """
-mem_vec AS (
+# {p}: CTE prefix; {table}; {where}: the caller's rows that may come back.
+_SIDE_CTES = """
+{p}_vec AS (
   SELECT id, row_number() OVER (ORDER BY dist) AS rank FROM (
-    SELECT id, embedding <=> %(vec)s AS dist FROM memories
-    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND valid_until IS NULL
-      AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s))
-      AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-      AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
-    ORDER BY embedding <=> %(vec)s LIMIT %(n)s) v
+    SELECT id, embedding <=> %(vec)s AS dist FROM {table}
+    WHERE {where} ORDER BY embedding <=> %(vec)s LIMIT %(n)s) v
   WHERE 1 - dist >= %(floor)s
 ),
-mem_txt AS (
-  SELECT id, row_number() OVER (ORDER BY r DESC) AS rank FROM (
-    SELECT id, ts_rank_cd(tsv, tsq) AS r FROM (
-      SELECT id, tsv, q.tsq FROM memories, q
-      WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND valid_until IS NULL AND tsv @@ q.tsq
-        AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s))
-        AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-        AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
-      LIMIT %(cap)s) capped
-    ORDER BY r DESC LIMIT %(n)s) t
+{p}_match AS MATERIALIZED (
+  SELECT w.word, m.id FROM words w CROSS JOIN LATERAL (
+    SELECT id FROM {table} WHERE {where} AND tsv @@ w.tsq LIMIT %(cap)s) m
 ),
-mem_hits AS (
-  SELECT 'memory'::text AS type, id, sum(1.0 / (%(k)s + rank)) AS rrf
-  FROM (SELECT * FROM mem_vec UNION ALL SELECT * FROM mem_txt) u GROUP BY id
+{p}_docs AS MATERIALIZED (
+  SELECT greatest(count(*), 1) AS docs FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %(docs_cap)s) a
+),
+{p}_df AS MATERIALIZED (SELECT word, count(*) AS df FROM {p}_match GROUP BY word),
+{p}_txt AS (
+  SELECT id, row_number() OVER (ORDER BY score DESC) AS rank FROM (
+    SELECT m.id, sum(ln(1 + (n.docs - d.df + 0.5) / (d.df + 0.5))) AS score
+    FROM {p}_match m
+    JOIN {p}_df d USING (word)
+    CROSS JOIN {p}_docs n
+    GROUP BY m.id ORDER BY score DESC LIMIT %(n)s) t
+),
+{p}_fused AS (
+  SELECT id, sum(weight / (%(k)s + rank)) AS rrf FROM (
+    SELECT id, rank, %(dense_weight)s AS weight FROM {p}_vec
+    UNION ALL SELECT id, rank, %(text_weight)s FROM {p}_txt) u
+  GROUP BY id
 )"""
 
-_MESSAGE_CTES = """
-msg_vec AS (
-  SELECT id, row_number() OVER (ORDER BY dist) AS rank FROM (
-    SELECT id, embedding <=> %(vec)s AS dist FROM messages
-    WHERE tenant_id = %(tenant)s AND user_id = %(user)s
+_OWNER = "tenant_id = %(tenant)s AND user_id = %(user)s"
+_WHEN = """(%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
+      AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)"""
+_MEMORY_WHERE = f"""{_OWNER} AND valid_until IS NULL AND (expires_at IS NULL OR expires_at > now())
+      AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s)) AND {_WHEN}"""
+_MESSAGE_WHERE = f"""{_OWNER}
       AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
-      AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s)
-      AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-      AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
-    ORDER BY embedding <=> %(vec)s LIMIT %(n)s) v
-  WHERE 1 - dist >= %(floor)s
-),
-msg_txt AS (
-  SELECT id, row_number() OVER (ORDER BY r DESC) AS rank FROM (
-    SELECT id, ts_rank_cd(tsv, tsq) AS r FROM (
-      SELECT id, tsv, q.tsq FROM messages, q
-      WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND tsv @@ q.tsq
-        AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
-        AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s)
-        AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
-        AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)
-      LIMIT %(cap)s) capped
-    ORDER BY r DESC LIMIT %(n)s) t
-),
-msg_hits AS (
-  SELECT 'message'::text AS type, id, sum(1.0 / (%(k)s + rank)) AS rrf
-  FROM (SELECT * FROM msg_vec UNION ALL SELECT * FROM msg_txt) u GROUP BY id
-)"""
+      AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s) AND {_WHEN}"""
 
 _MEMORY_SELECT = """
-SELECT h.type, h.id, m.content, h.rrf, m.thread_id, m.category, m.created_at,
+SELECT 'memory'::text AS type, h.id, m.content, h.rrf, m.thread_id, m.category, m.created_at,
        jsonb_build_object('key', m.key, 'value', m.value, 'polarity', m.polarity,
                           'confidence', m.confidence) || m.metadata AS metadata
-FROM mem_hits h JOIN memories m ON m.id = h.id"""
+FROM mem_fused h JOIN memories m ON m.id = h.id"""
+# The turns just before and after each message candidate, in its thread and time window: a candidate
+# passes NEIGHBOUR_WEIGHT of its fused score to them (they may be new rows: the reply to a hit).
+_NEIGHBOUR_CTES = f"""
+msg_adjacent AS (
+  SELECT n.id, %(neighbour_weight)s * f.rrf AS rrf
+  FROM msg_fused f JOIN messages c ON c.id = f.id
+  CROSS JOIN LATERAL (
+    (SELECT id FROM messages b WHERE b.thread_id = c.thread_id AND b.seq < c.seq AND {_WHEN}
+     ORDER BY b.seq DESC LIMIT 1)
+    UNION ALL
+    (SELECT id FROM messages a WHERE a.thread_id = c.thread_id AND a.seq > c.seq AND {_WHEN}
+     ORDER BY a.seq LIMIT 1)) n
+),
+msg_hits AS (
+  SELECT id, sum(rrf) AS rrf FROM (SELECT id, rrf FROM msg_fused UNION ALL SELECT id, rrf FROM msg_adjacent) u
+  GROUP BY id
+)"""
 _MESSAGE_SELECT = """
-SELECT h.type, h.id, m.content, h.rrf, m.thread_id, NULL::text AS category, m.created_at,
+SELECT 'message'::text AS type, h.id, m.content, h.rrf, m.thread_id, NULL::text AS category, m.created_at,
        jsonb_build_object('role', m.role) || m.metadata AS metadata
 FROM msg_hits h JOIN messages m ON m.id = h.id"""
 
@@ -123,12 +135,12 @@ class SearchQuery:
 
 def build_search_sql(query: SearchQuery) -> tuple[str, dict]:
     """(sql, params) for one round trip; only the wanted sides are included."""
-    ctes, selects = [_QUERY_CTE], []
+    ctes, selects = [_WORDS_CTE], []
     if "memory" in query.types:
-        ctes.append(_MEMORY_CTES)
+        ctes.append(_SIDE_CTES.format(p="mem", table="memories", where=_MEMORY_WHERE))
         selects.append(_MEMORY_SELECT)
     if "message" in query.types:
-        ctes.append(_MESSAGE_CTES)
+        ctes += [_SIDE_CTES.format(p="msg", table="messages", where=_MESSAGE_WHERE), _NEIGHBOUR_CTES]
         selects.append(_MESSAGE_SELECT)
     if not selects:
         raise ValueError("types must include 'memory' or 'message'")
@@ -141,7 +153,9 @@ def build_search_sql(query: SearchQuery) -> tuple[str, dict]:
         "text": query.text, "vec": query.embedding, "tenant": query.tenant_id, "user": query.user_id,
         "categories": query.categories, "since": query.since, "until": query.until,
         "thread": query.thread_id, "exclude_thread": query.exclude_thread_id,
-        "n": max(CANDIDATES, query.k), "floor": query.min_score, "k": RRF_K, "cap": FULLTEXT_SCAN_CAP, "limit": query.k,
+        "n": max(CANDIDATES, query.k), "floor": query.min_score, "k": RRF_K, "cap": FULLTEXT_SCAN_CAP,
+        "docs_cap": 10_000, "max_words": MAX_WORDS, "dense_weight": DENSE_WEIGHT, "text_weight": TEXT_WEIGHT,
+        "neighbour_weight": NEIGHBOUR_WEIGHT, "limit": query.k,
     }
     return sql, params
 
@@ -149,6 +163,11 @@ def build_search_sql(query: SearchQuery) -> tuple[str, dict]:
 async def hybrid_search(conn: AsyncConnection, query: SearchQuery) -> list[dict]:
     """Fused hits, best first, each with `score` in (0, 1]."""
     sql, params = build_search_sql(query)
-    rows = await (await conn.execute(sql, params)).fetchall()
-    best = 2.0 / (RRF_K + 1)
-    return [{**row, "score": round(float(row.pop("rrf")) / best, 4)} for row in rows]
+    # Never prepared: a prepared statement switches to a generic plan after five runs, and the generic
+    # plan of this query (user and vector unknown) took 80 ms instead of 9 on LoCoMo.
+    async with conn.pipeline():  # both statements in one round trip
+        await conn.execute(ITERATIVE_SCAN_SQL, prepare=False)
+        cursor = await conn.execute(sql, params, prepare=False)
+    rows = await cursor.fetchall()
+    best = (DENSE_WEIGHT + TEXT_WEIGHT) / (RRF_K + 1)
+    return [{**row, "score": round(min(1.0, float(row.pop("rrf")) / best), 4)} for row in rows]

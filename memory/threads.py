@@ -9,8 +9,9 @@ import numpy as np
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-GET_THREAD_SQL = """
-SELECT id, title, archived, starred, metadata, created_at, updated_at FROM threads
+THREAD_COLUMNS = "id, title, archived, starred, metadata, created_at, updated_at, consolidated_at"
+GET_THREAD_SQL = f"""
+SELECT {THREAD_COLUMNS} FROM threads
 WHERE id = %s AND tenant_id = %s AND user_id = %s"""
 THREAD_OWNER_SQL = "SELECT tenant_id, user_id FROM threads WHERE id = %s"
 INSERT_THREAD_SQL = """
@@ -19,8 +20,8 @@ ON CONFLICT (id) DO NOTHING"""
 TOUCH_THREAD_SQL = "UPDATE threads SET updated_at = now() WHERE id = %s"
 INSERT_MESSAGE_SQL = """
 INSERT INTO messages (tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms, metadata,
-                      created_at, embedding)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
+                      created_at, embedding, extracted_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
 RETURNING id, seq, created_at"""
 LIST_MESSAGES_SQL = """
 SELECT id, seq, role, content, tokens, model, metadata, created_at FROM messages
@@ -34,6 +35,20 @@ class ThreadNotFound(LookupError):
 
 async def get_thread(conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str) -> dict | None:
     return await (await conn.execute(GET_THREAD_SQL, (thread_id, tenant_id, user_id))).fetchone()
+
+
+async def update_thread(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, **changes: str | bool | None,
+) -> dict | None:
+    """Set title / starred / archived (only the keys given); None when the caller has no such thread."""
+    allowed = {k: v for k, v in changes.items() if k in ("title", "starred", "archived")}
+    assignments = ", ".join(f"{column} = %({column})s" for column in allowed)
+    sql = (f"UPDATE threads SET {assignments}, updated_at = now() WHERE id = %(id)s AND tenant_id = %(tenant)s"
+           f" AND user_id = %(user)s RETURNING {THREAD_COLUMNS}")
+    params = {**allowed, "id": thread_id, "tenant": tenant_id, "user": user_id}
+    if not allowed:
+        return await get_thread(conn, tenant_id=tenant_id, user_id=user_id, thread_id=thread_id)
+    return await (await conn.execute(sql, params)).fetchone()
 
 
 async def ensure_thread(
@@ -51,13 +66,15 @@ async def insert_message(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, role: str, content: str,
     embedding: np.ndarray | None, tokens: int | None = None, model: str | None = None,
     latency_ms: int | None = None, metadata: dict[str, Any] | None = None, created_at: datetime | None = None,
+    extracted_at: datetime | None = None,
 ) -> dict:
-    """Insert one message; returns {id, seq, created_at}."""
+    """Insert one message; returns {id, seq, created_at}. `extracted_at`: the extraction pipeline has
+    already run on it (a background worker skips it)."""
     return await (
         await conn.execute(
             INSERT_MESSAGE_SQL,
             (tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms, Jsonb(metadata or {}),
-             created_at, embedding),
+             created_at, embedding, extracted_at),
         )
     ).fetchone()
 

@@ -1,5 +1,10 @@
-"""load_memory: the user's profile, preferences and constraints (Redis first, PostgreSQL on a miss,
-written back with a TTL) and the thread's history trimmed to a token budget."""
+"""load_memory: what the turn knows about the user and the thread's history trimmed to a token budget.
+
+The user's memories come from the Redis cache (`memory.cache`): on the first turn of a thread (a
+session) one PostgreSQL query batch-loads the context set and the user's top other memories into it,
+later turns read it (PostgreSQL only on a miss), and every committed change writes it through
+(`refresh_context_memories`), so a read after an update never sees the old value.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,47 @@ from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, trim
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import RunnableConfig
 
+from core.metrics import PREFERENCE_CACHE_LOADS
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
-from memory.memories import context_memories
-from memory.rows import jsonable
+from memory.cache import UserMemories, read_user_memories
+
+
+async def _load(res: Resources, tenant_id: str, user_id: str, reason: str) -> UserMemories:
+    """Read PostgreSQL and store the entry (refused by the cache if a later read got there first)."""
+    async with res.pool.connection() as conn:
+        entry = await read_user_memories(conn, tenant_id=tenant_id, user_id=user_id)
+    await res.cache.set(tenant_id, user_id, entry)
+    PREFERENCE_CACHE_LOADS.labels(reason).inc()
+    return entry
 
 
 async def refresh_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
-    """Write-through after a committed change: read the context set again and replace the cache entry."""
-    async with res.pool.connection() as conn:
-        rows = [jsonable(r) for r in await context_memories(conn, tenant_id=tenant_id, user_id=user_id)]
-    await res.cache.set(tenant_id, user_id, rows)
-    return rows
+    """Write-through after a committed change: read the user's memories again and replace the cache
+    entry. Returns the context set."""
+    return (await _load(res, tenant_id, user_id, "write_through")).context
+
+
+async def prefetch_session(res: Resources, tenant_id: str, user_id: str) -> UserMemories:
+    """The first turn of a session: one round trip loads everything the session reads into the cache."""
+    return await _load(res, tenant_id, user_id, "prefetch")
+
+
+async def load_user_memories(res: Resources, tenant_id: str, user_id: str) -> UserMemories:
+    """The cached entry; on a miss read PostgreSQL and write it back."""
+    cached = await res.cache.get(tenant_id, user_id)
+    return cached if cached is not None else await _load(res, tenant_id, user_id, "miss")
 
 
 async def load_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
-    """Cached context set; on a miss read PostgreSQL and write it back."""
-    cached = await res.cache.get(tenant_id, user_id)
-    return cached if cached is not None else await refresh_context_memories(res, tenant_id, user_id)
+    """The cached context set (profile, preferences, constraints)."""
+    return (await load_user_memories(res, tenant_id, user_id)).context
+
+
+def starts_session(messages: list) -> bool:
+    """No answer yet in this thread: its first turn (earlier failed turns left no answer)."""
+    return not any(isinstance(m, AIMessage) for m in messages)
 
 
 def orphaned_user_messages(messages: list) -> list[RemoveMessage]:
@@ -40,7 +67,10 @@ def orphaned_user_messages(messages: list) -> list[RemoveMessage]:
 
 async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
-    memories = await load_context_memories(res, ctx.tenant_id, ctx.user_id)
+    if starts_session(state["messages"]):
+        memories = await prefetch_session(res, ctx.tenant_id, ctx.user_id)
+    else:
+        memories = await load_user_memories(res, ctx.tenant_id, ctx.user_id)
     orphans = orphaned_user_messages(state["messages"])
     orphan_ids = {o.id for o in orphans}
     kept = [m for m in state["messages"] if m.id not in orphan_ids]
@@ -48,7 +78,7 @@ async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) 
         kept, max_tokens=res.settings.history_token_budget, strategy="last",
         token_counter=count_tokens_approximately, start_on="human", include_system=False,
     )
-    update: dict = {"context_memories": memories, "history": history}
+    update: dict = {"context_memories": memories.all, "history": history}
     if orphans:
         update["messages"] = orphans
     return update

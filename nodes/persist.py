@@ -1,17 +1,24 @@
-"""persist: the turn's messages, memories, hints and usage in one transaction, then the Redis
-preference entry refreshed from what was just committed (write-through). The checkpoint itself is
-written by the checkpointer."""
+"""persist: the turn's messages, memories (forgotten, then consolidated), hints and usage in one
+transaction, then the Redis preference entry refreshed from what was just committed (write-through).
+The checkpoint itself is written by the checkpointer.
+
+When a model pass is due later (MNEMO_EXTRACTION=background with an extraction model), the user's
+message is stored with metadata.extraction = "pending" and no extracted_at, and its job is queued in
+the same transaction; otherwise extracted_at is set now and no worker will look at it."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from langchain_core.runnables import RunnableConfig
 
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
+from jobs.enqueue import enqueue_extraction
 from memory.embeddings import aembed
+from memory.extraction import apply_ops, ops_texts, to_memory_ops
 from memory.hints import insert_hints
-from memory.memories import NewMemory, render, save_memories
 from memory.rows import jsonable
 from memory.threads import ensure_thread, insert_message, touch_thread
 from memory.usage import record_usage
@@ -22,34 +29,38 @@ from nodes.load_memory import refresh_context_memories
 TITLE_CHARS = 60
 
 
+def background_extraction(res: Resources) -> bool:
+    """A worker will run the model pass on this turn's user message."""
+    return res.settings.extraction == "background" and res.settings.extraction_model is not None
+
+
 async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
     owner = {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id}
     user_text = text_of(last_user_message(state["messages"]))
     usage = state["usage"]
-    new_memories = [
-        NewMemory(category=c["category"], key=c["key"], value=c["value"], polarity=c["polarity"],
-                  confidence=c["confidence"], language=c.get("language"), metadata={"span": c.get("span")})
-        for c in state.get("extracted", [])
-    ]
-    texts = [user_text, state["reply"]] + [render(m.category, m.key, m.value, m.polarity) for m in new_memories]
-    vectors = await aembed(res.embedder, texts)
+    now = datetime.now(UTC)
+    ops = to_memory_ops(state.get("extracted", []), now)
+    vectors = await aembed(res.embedder, [user_text, state["reply"], *ops_texts(ops)])
+    pending = background_extraction(res)
 
     async with res.pool.connection() as conn, conn.transaction():
         await ensure_user(conn, **owner)
         await ensure_thread(conn, **owner, thread_id=ctx.thread_id, title=user_text[:TITLE_CHARS])
         user_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="user", content=user_text, embedding=vectors[0],
-            tokens=usage["input_tokens"],
+            tokens=usage["input_tokens"], metadata={"extraction": "pending"} if pending else None,
+            extracted_at=None if pending else now,
         )
+        if pending:  # committed with the message, or not at all
+            await enqueue_extraction(res, [user_row["id"]], conn=conn)
         reply_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="assistant", content=state["reply"],
             embedding=vectors[1], tokens=usage["output_tokens"], model=usage["model"],
             latency_ms=usage["latency_ms"], metadata={"agent": state["agent"]},
         )
-        written = await save_memories(
-            conn, **owner, memories=new_memories, embeddings=vectors[2:], thread_id=ctx.thread_id,
-            source_message_id=user_row["id"],
+        written, forgotten = await apply_ops(
+            conn, **owner, ops=ops, vectors=vectors[2:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
         )
         await insert_hints(conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"],
                            hints=state.get("hints", []))
@@ -59,9 +70,10 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"],
         )
         await touch_thread(conn, ctx.thread_id)
-    if written:
+    if written or forgotten:
         await refresh_context_memories(res, ctx.tenant_id, ctx.user_id)
     return {
         "remembered": [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written],
+        "forgotten": [jsonable(m) for m in forgotten],
         "message_ids": {"user": str(user_row["id"]), "assistant": str(reply_row["id"])},
     }

@@ -11,7 +11,7 @@ from prometheus_client import make_asgi_app
 
 from core.config import Settings, get_settings
 from server.errors import error_body, install_error_handlers
-from server.routes import chat, graph, health, memories, search, threads
+from server.routes import chat, graph, health, hints, memories, search, threads
 from server.runtime import AppRuntime
 
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
         return await call_next(request)
 
     install_error_handlers(app)
-    for module in (health, chat, threads, search, memories, graph):
+    for module in (health, chat, threads, search, memories, hints, graph):
         app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())
     return app

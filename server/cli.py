@@ -1,4 +1,4 @@
-"""The `mnemo` command: serve, chat, demo, keys, migrate, graph, bench."""
+"""The `mnemo` command: serve, chat, demo, keys, migrate, graph, bench, worker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -88,9 +90,11 @@ def keys_create(
 
 @app.command()
 def migrate() -> None:
-    """Apply pending database migrations (the API also does it at startup)."""
+    """Apply pending database migrations and create the background queue's tables (the API also does
+    it at startup; the queue's only in background mode)."""
 
     async def run() -> list:
+        from jobs.app import ensure_schema
         from memory.db import check_database
         from memory.embedded import resolve_service_urls
         from memory.migrate import migrate as apply
@@ -99,7 +103,9 @@ def migrate() -> None:
         urls = await asyncio.to_thread(resolve_service_urls, settings.database_url, settings.redis_url,
                                        settings.home_dir)
         await check_database(urls.database_url)
-        return await apply(urls.database_url)
+        applied = await apply(urls.database_url)
+        await ensure_schema(urls.database_url)  # the background queue's tables
+        return applied
 
     applied = _run(run())
     for m in applied:
@@ -156,3 +162,73 @@ def bench_turn(
     from bench.turn import run_turn_bench
 
     _run(run_turn_bench(console, turns=turns, memories=memories, queries=queries))
+
+
+@bench_app.command("extraction")
+def bench_extraction(
+    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Single-message corpus (JSON Lines).")],
+    sequences: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Conversations file; default: <data stem>_sequences.jsonl beside it.")] = None,
+    ids: str | None = typer.Option(None, help="Score a subset, e.g. dev-001..dev-080."),
+    show_tags: bool = typer.Option(False, help="Also print figures per tag."),
+    failures: bool = typer.Option(False, help="Print the sequences that end wrong."),
+) -> None:
+    """Precision and recall of extraction on single messages (rules only unless MNEMO_EXTRACTION_MODEL
+    is set), then conversations played through the turn graph: final-state recall and must-not score."""
+    from rich.progress import Progress
+
+    from bench.extraction import format_report, load_items, run_messages, select_ids
+    from bench.sequences import format_sequences, run_sequences
+    from graphs.resources import open_resources
+
+    subset = select_ids(load_items(data), ids) if ids else None
+    console.print(format_report(run_messages(data, subset), title=f"extraction {data.name}", show_tags=show_tags),
+                  markup=False, highlight=False)
+    sequences = sequences or data.with_name(f"{data.stem}_sequences.jsonl")
+    if not sequences.exists():
+        console.print(f"(no sequences file at {sequences}: skipped)")
+        return
+
+    async def play() -> dict:
+        resources = await open_resources()
+        try:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("playing conversations", total=None)
+                return await run_sequences(resources, sequences,
+                                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+        finally:
+            await resources.close()
+
+    console.print(format_sequences(_run(play()), show_failures=failures), markup=False, highlight=False)
+
+
+@bench_app.command("preferences")
+def bench_preferences(
+    users: int = typer.Option(40, help="Simulated users."),
+    seed: int = typer.Option(20261121, help="Random seed of the simulated day."),
+) -> None:
+    """Preference cache hit rate over a simulated day of sessions (real Redis and PostgreSQL, time sped
+    up with the TTL scaled alike), and stale reads checked against PostgreSQL after every read."""
+    from bench.preferences import format_report, run
+
+    console.print(format_report(_run(run(users=users, seed=seed))), markup=False, highlight=False)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(2, help="Jobs this process runs at once."),
+    once: bool = typer.Option(False, "--once", help="Run the jobs waiting now, then exit."),
+    heartbeat: float = typer.Option(10.0, help="Seconds between this worker's heartbeats."),
+    stalled_after: float = typer.Option(30.0, help="Seconds of silence after which a worker's jobs run again "
+                                                   "(the same for every worker)."),
+    sweep_every: float = typer.Option(60.0, help="Seconds between stalled-job and pending-message sweeps."),
+    log_level: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Run background jobs (model-based extraction) until SIGTERM; start as many as the load needs."""
+    from server.worker import run_worker
+
+    if stalled_after < 2 * heartbeat:
+        _fail("--stalled-after must be at least twice --heartbeat, or live workers look dead")
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _run(run_worker(get_settings(), concurrency=concurrency, once=once, heartbeat_s=heartbeat,
+                    stalled_after_s=stalled_after, sweep_every_s=sweep_every))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from memory.extract_rules import CATEGORIES
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from memory.extract_rules import CATEGORIES
 from nodes.agents import AGENTS
 
 ThreadId = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
@@ -74,6 +74,7 @@ class ImportRequest(Strict):
 class ImportResponse(BaseModel):
     thread_id: str
     imported: int
+    remembered: int = Field(default=0, description="memories written when `extract` was true")
 
 
 class SearchRequest(Strict):
@@ -81,16 +82,36 @@ class SearchRequest(Strict):
     k: int = Field(default=8, ge=1, le=50)
     types: list[Literal["memory", "message"]] = Field(default=["memory", "message"], min_length=1)
     thread_id: str | None = ThreadId
-    categories: list[Literal[CATEGORIES]] | None = None  # type: ignore[valid-type]
-    since: datetime | None = None
-    until: datetime | None = None
-    min_score: float = Field(default=0.25, ge=0, le=1)
+    categories: list[Literal[CATEGORIES]] | None = Field(default=None, min_length=1)  # type: ignore[valid-type]
+    since: datetime | None = Field(default=None, description="only rows created at or after this time")
+    until: datetime | None = Field(default=None, description="only rows created before this time")
+    min_score: float = Field(default=0.25, ge=0, le=1, description="cosine floor of the vector side")
 
     _query = field_validator("query")(_not_blank)
 
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, value: datetime | None, info) -> datetime | None:
+        since = info.data.get("since")
+        comparable = value is not None and since is not None and (since.tzinfo is None) == (value.tzinfo is None)
+        if comparable and value <= since:
+            raise ValueError("must be later than since")
+        return value
+
+
+class SearchResult(BaseModel):
+    type: Literal["memory", "message"]
+    id: str
+    content: str
+    score: float = Field(description="fused rank score in (0, 1]; 1 is first on both the vector and text side")
+    thread_id: str | None = None
+    category: str | None = None
+    created_at: datetime
+    metadata: dict[str, Any]
+
 
 class SearchResponse(BaseModel):
-    results: list[dict[str, Any]]
+    results: list[SearchResult]
     took_ms: float
 
 
@@ -102,6 +123,27 @@ class MemoryCreate(Strict):
     confidence: float = Field(default=0.9, ge=0, le=1)
 
     _value = field_validator("value")(_not_blank)
+
+
+class MemoryPatch(Strict):
+    """A correction: the fields given replace the current memory's; old and new value are recorded."""
+
+    category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
+    key: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    value: str | None = Field(default=None, max_length=1000)
+    polarity: Literal["positive", "negative"] | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str | None) -> str | None:
+        return None if value is None else _not_blank(value)
+
+
+class ThreadPatch(Strict):
+    title: str | None = Field(default=None, max_length=200)
+    starred: bool | None = None
+    archived: bool | None = Field(default=None, description="true consolidates the thread into memories, once")
 
 
 class ContextTurn(Strict):
@@ -119,3 +161,10 @@ class ExtractRequest(Strict):
 class Page(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class HintFeedback(Strict):
+    action: Literal["applied", "dismissed", "snoozed"]
+    snooze_seconds: int | None = Field(
+        default=None, ge=60, le=90 * 86400, description="How long a snoozed hint stays away (default one day)"
+    )

@@ -1,4 +1,5 @@
-"""Long-term memories: list, create, the context the model sees, and a dry-run extraction."""
+"""Long-term memories: list, create, get, correct (PATCH, audited), delete, the context the model
+sees, and a dry-run extraction."""
 
 from __future__ import annotations
 
@@ -6,18 +7,29 @@ from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from memory.embeddings import aembed
-from memory.extraction import extract_memories
-from memory.memories import CONTEXT_CATEGORIES, NewMemory, find_current, list_memories, render, save_memories
+from memory.extraction import aextract_memories
+from memory.memories import (
+    CONTEXT_CATEGORIES,
+    NewMemory,
+    NotCurrent,
+    correct_memory,
+    delete_memory,
+    find_current,
+    get_memory,
+    list_memories,
+    render,
+    save_memories,
+)
 from memory.rows import jsonable
 from memory.users import ensure_user
 from nodes.load_memory import load_context_memories, refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor
-from server.schemas import ExtractRequest, MemoryCreate, Page
+from server.schemas import ExtractRequest, MemoryCreate, MemoryPatch, Page
 
 router = APIRouter(prefix="/v1/memories", tags=["memories"])
 
@@ -72,7 +84,54 @@ async def memory_context(runtime: Runtime, caller: Caller) -> dict:
 
 
 @router.post("/extract")
-async def extract_preview(body: ExtractRequest, caller: Caller) -> dict:
-    """The memories a message would produce; nothing is stored."""
+async def extract_preview(body: ExtractRequest, runtime: Runtime, caller: Caller) -> dict:
+    """The memories a message would produce (rules, and the extraction model if one is set); nothing
+    is stored."""
     context = [t.model_dump() for t in body.context] if body.context else None
-    return {"memories": extract_memories(body.text, context)}
+    return {"memories": await aextract_memories(body.text, context, runtime.resources.extraction_model())}
+
+
+@router.get("/{memory_id}")
+async def get_one(memory_id: UUID, runtime: Runtime, caller: Caller) -> dict:
+    async with runtime.resources.pool.connection() as conn:
+        row = await get_memory(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, memory_id=memory_id)
+    if row is None:
+        raise ApiError(404, f"memory {memory_id} not found")
+    return _public(row)
+
+
+@router.patch("/{memory_id}")
+async def correct(memory_id: UUID, body: MemoryPatch, runtime: Runtime, caller: Caller) -> dict:
+    """Correct a current memory: the old row is closed (kept as history), a new one holds the
+    corrected value, and memory_corrections records old and new. The answer is the new memory with
+    its `correction` (null when nothing changed)."""
+    owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
+    async with runtime.resources.pool.connection() as conn:
+        old = await get_memory(conn, **owner, memory_id=memory_id)
+    if old is None:
+        raise ApiError(404, f"memory {memory_id} not found")
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    category = changes.get("category") or old["category"]
+    topic = old["key"].split(".", 1)[-1]
+    key = changes.get("key") or (old["key"] if category == old["category"] else f"{category}.{topic}")
+    new = NewMemory(category, key, (changes.get("value") or old["value"]).strip(),
+                    changes.get("polarity") or old["polarity"], old["confidence"], old["language"])
+    [vector] = await aembed(runtime.resources.embedder, [render(new.category, new.key, new.value, new.polarity)])
+    try:
+        async with runtime.resources.pool.connection() as conn, conn.transaction():
+            row = await correct_memory(conn, **owner, memory_id=memory_id, new=new, embedding=vector,
+                                       reason=body.reason)
+    except NotCurrent as exc:
+        raise ApiError(409, f"memory {memory_id} was superseded or expired: correct its current value") from exc
+    await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
+    return jsonable({k: v for k, v in row.items() if k not in ("action", "supersedes")})
+
+
+@router.delete("/{memory_id}", status_code=204)
+async def delete(memory_id: UUID, runtime: Runtime, caller: Caller) -> Response:
+    async with runtime.resources.pool.connection() as conn:
+        deleted = await delete_memory(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, memory_id=memory_id)
+    if not deleted:
+        raise ApiError(404, f"memory {memory_id} not found")
+    await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
+    return Response(status_code=204)

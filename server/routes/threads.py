@@ -1,20 +1,22 @@
-"""Threads: import past conversations, read a thread's messages."""
+"""Threads: import past conversations, read a thread's messages, rename, star or archive one.
+
+Archiving consolidates the thread into long-term memories once: every user message the pipeline has
+not run on (an import without extraction, a turn whose background job has not run) is extracted, in
+order, and the thread is marked; archiving it again writes nothing."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from graphs.consolidation import consolidate_thread, extract_messages, unextracted_messages
 from memory.embeddings import aembed
-from memory.extraction import extract_memories
 from memory.imports import ImportedMessage, import_thread
-from memory.memories import NewMemory, render
 from memory.rows import jsonable
-from memory.threads import get_thread, list_messages
-from nodes.load_memory import refresh_context_memories
+from memory.threads import get_thread, list_messages, update_thread
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor
-from server.schemas import ImportRequest, ImportResponse, Page
+from server.schemas import ImportRequest, ImportResponse, Page, ThreadPatch
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 
@@ -27,23 +29,16 @@ async def import_conversation(body: ImportRequest, runtime: Runtime, caller: Cal
     if any(len(m.content) > settings.max_message_chars for m in body.messages):
         raise ApiError(413, f"a message is longer than {settings.max_message_chars} characters")
     messages = [ImportedMessage(m.role, m.content, m.created_at, m.metadata) for m in body.messages]
-    memories: list[tuple[int, NewMemory]] = []
-    if body.extract:
-        for i, message in enumerate(messages):
-            if message.role == "user":
-                memories += [(i, NewMemory(c["category"], c["key"], c["value"], c["polarity"], c["confidence"],
-                                           c["language"])) for c in extract_memories(message.content)]
-    embedder = runtime.resources.embedder
-    vectors = await aembed(embedder, [m.content for m in messages])
-    memory_vectors = await aembed(embedder, [render(m.category, m.key, m.value, m.polarity) for _, m in memories])
+    vectors = await aembed(runtime.resources.embedder, [m.content for m in messages])
     async with runtime.resources.pool.connection() as conn:
         thread_id = await import_thread(
             conn, tenant_id=caller.tenant_id, user_id=caller.user_id, title=body.title, messages=messages,
-            embeddings=vectors, memories=memories, memory_embeddings=memory_vectors,
+            embeddings=vectors,
         )
-    if memories:
-        await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
-    return {"thread_id": thread_id, "imported": len(messages)}
+        pending = await unextracted_messages(conn, thread_id) if body.extract else []
+    # Message by message, in order, as if the turns had happened: a move supersedes the old city.
+    remembered = await extract_messages(runtime.resources, pending)
+    return {"thread_id": thread_id, "imported": len(messages), "remembered": remembered}
 
 
 @router.get("/{thread_id}/messages", response_model=Page)
@@ -62,3 +57,19 @@ async def thread_messages(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [jsonable(r) for r in rows], "next_cursor": encode_cursor(rows[-1]["seq"]) if more else None}
+
+
+@router.patch("/{thread_id}")
+async def patch_thread(thread_id: str, body: ThreadPatch, runtime: Runtime, caller: Caller) -> dict:
+    owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
+    async with runtime.resources.pool.connection() as conn:
+        thread = await update_thread(conn, **owner, thread_id=thread_id, **body.model_dump(exclude_unset=True))
+    if thread is None:
+        raise ApiError(404, f"thread {thread_id} not found")
+    consolidation = None
+    if body.archived:
+        written = await consolidate_thread(runtime.resources, **owner, thread_id=thread_id)
+        consolidation = {"already_consolidated": written is None, "memories_written": written or 0}
+        async with runtime.resources.pool.connection() as conn:
+            thread = await get_thread(conn, **owner, thread_id=thread_id)
+    return {**jsonable(thread), "consolidation": consolidation}

@@ -1,4 +1,4 @@
-"""Tests for the rule-based memory extractor (memory/extract_rules.py)."""
+"""Tests for the statement rules of the memory extractor (memory/extract_rules/statements.py)."""
 
 import time
 
@@ -163,7 +163,6 @@ NOTHING = [
     "I love you",
     "I like it when you answer quickly",
     "I'd like a coffee",
-    "I'm going to Paris tomorrow",
     "je suis en train de cuisiner",
     "je viens de manger",
     "call me back tomorrow",

@@ -1,4 +1,6 @@
-"""Rule pass that pulls durable memories about the user out of one chat message (French and English).
+"""Statement rules: profile, preference and constraint clauses, and the sentence/clause walk.
+
+Pulls durable memories about the user out of one chat message (French and English).
 
 Why rules: this runs on every user turn, so it must be fast (well under 1 ms), dependency-free and
 predictable. It favours precision over recall: a statement is kept only when it is a first-person,
@@ -14,48 +16,17 @@ Conventions:
 - Polarity is "negative" for dislikes, negations and "no longer" / "ne ... plus" statements.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-CATEGORIES = ("profile", "preference", "constraint", "intent", "goal", "business", "fact")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    category: str
-    key: str
-    value: str
-    polarity: str
-    confidence: float
-    language: str
-    span: str
-
-
-# ------------------------------------------------------------------------------------------------ folding
-
-def _fold_table() -> dict[int, str]:
-    """One char -> one char: accented Latin letters to their ASCII base, odd apostrophes/spaces to plain."""
-    table = {ord(c): "'" for c in "\u2019\u2018`\u00b4\u02bc\u2032"}
-    table |= {0xA0: " ", 0x202F: " ", 0x2009: " ", 0x2026: ".", 0x2011: "-", 0x2013: "-", 0x2014: "-"}
-    table |= {ord("œ"): "o", ord("Œ"): "O", ord("æ"): "a", ord("Æ"): "A"}
-    for cp in range(0xC0, 0x250):
-        base = unicodedata.normalize("NFKD", chr(cp))[:1]
-        if base.isascii() and base.isalpha():
-            table.setdefault(cp, base)
-    return table
-
-
-_FOLD = _fold_table()
-
-
-def _fold(text: str) -> str:
-    folded = text.translate(_FOLD).lower()
-    if len(folded) != len(text):  # a rare char whose lowercase is longer: keep it as is
-        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text.translate(_FOLD))
-    return folded
-
+from memory.extract_rules import answers, business, forget, limits, plans, sensitive, situation, style
+from memory.extract_rules.candidate import Candidate
+from memory.extract_rules.folding import fold as _fold
+from memory.extract_rules.language import detect_language
 
 # ------------------------------------------------------------------------------ shared fragments (folded)
 
@@ -74,7 +45,13 @@ _LANGS = (r"(?:english|french|spanish|german|italian|portuguese|dutch|russian|ch
           r"|vietnamese|thai|ukrainian|romanian|czech|hungarian|catalan|basque|breton|persian|farsi|urdu"
           r"|bengali|swahili|latin|esperanto|anglais|francais|espagnol|allemand|italien|portugais|neerlandais"
           r"|hollandais|russe|chinois|cantonais|japonais|coreen|arabe|turc|polonais|grec|suedois|norvegien"
-          r"|danois|finnois|hebreu|vietnamien|ukrainien|roumain|tcheque|hongrois|persan|ourdou)")
+          r"|danois|finnois|hebreu|vietnamien|ukrainien|roumain|tcheque|hongrois|persan|ourdou|tagalog|filipino"
+          r"|wolof|berbere|berber|kabyle|amazigh|tamazight|lingala|malagasy|malgache|creole|amharic|amharique|malay"
+          r"|malais|indonesian|indonesien|punjabi|tamil|tamoul|telugu|gujarati|marathi|nepali|khmer|mongol|kazakh"
+          r"|armenian|armenien|georgian|georgien|albanian|albanais|serbian|serbe|croatian|croate|bulgarian|bulgare"
+          r"|slovak|slovaque|lithuanian|lituanien|icelandic|islandais|gaelic|gaelique|welsh|gallois|corse|occitan"
+          r"|alsacien|luxembourgish|luxembourgeois|afrikaans|zulu|yoruba|igbo|hausa|somali|pashto|kurdish|kurde"
+          r"|sign\s+language|langue\s+des\s+signes|lsf|asl|bsl)")
 _DEMONYMS = (r"(?:french|british|english|american|canadian|german|spanish|italian|portuguese|dutch"
              r"|belgian|swiss|russian|chinese|japanese|korean|indian|brazilian|mexican|irish|scottish"
              r"|australian|moroccan|algerian|tunisian|senegalese|polish|greek|turkish|swedish|lebanese"
@@ -101,7 +78,10 @@ _OCCUPATIONS = re.compile(  # the final (?:ne|e)?s? also covers French feminines
     r"|banquier|trader|economist|physicist|physicien|chemist|chimiste|biologist|sysadmin|administrator"
     r"|fonctionnaire|civil\s+servant|technician|technicien|unemployed|chomeu(?:r|se)|self-employed"
     r"|independant|tutor|coach|nanny|nounou|gardener|jardinier|hairdresser|coiffeu(?:r|se)|notaire|notary"
-    r"|judge|juge|data\s+scientist|product\s+owner|employee?|worker|ouvrier)(?:ne|e)?s?\b"
+    r"|judge|juge|data\s+scientist|product\s+owner|employee?|worker|ouvrier|kine|kinesitherapeute|physio"
+    r"|physiotherapist|osteo|osteopathe|sage-femme|midwife|aide-soignant|caregiver|copywriter|redact(?:eur|rice)"
+    r"|logisticien|developper|freelancer|consultante?|ux|ui|pm|product\s+manager|project\s+manager|chef\s+de\s+projet"
+    r"|gerant|manager|directeur|directrice|director|owner|proprietaire|fondateur|founder)(?:ne|e)?s?\b"
 )
 _TIME = re.compile(
     r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|afternoons?|evenings?|nights?|weekends?"
@@ -113,7 +93,8 @@ _TIME = re.compile(
 
 def _cut_re(words: str) -> re.Pattern[str]:
     """A value ends at the first of these words (reasons, adverbs, a second object) or at a bracket/quote."""
-    return re.compile(rf"(?<!\s)\s++(?:{words})\b|(?<!\s)\s*+[()\[\]\"«»“”]")  # (?<!\s): linear time
+    return re.compile(rf"(?<!\s)\s++(?:{words})\b|(?<!\s)\s*+[()\[\]\"«»“”]"  # (?<!\s): linear time
+                      r"|(?<!\s)\s*+,\s*+(?:c'\s*est|it'?s|that'?s|ce\s+qui|which|c\s)")  # "..., c'est ma préférée"
 
 
 _CUT_WORDS = (r"because|since|as|but|when|whenever|while|though|although|which|who|so|if|unless|except"
@@ -124,7 +105,8 @@ _CUT_WORDS = (r"because|since|as|but|when|whenever|while|though|although|which|w
               r"|pour|plutot|que|qui|comme|tellement|en\s+ce\s+moment|a\s+fond|au\s+lieu")
 _CUT = _cut_re(_CUT_WORDS)
 _CUT_PREFER = _cut_re(_CUT_WORDS + r"|to|au|aux|a\s+la|a\s+l'")  # "I prefer tea to coffee"
-_CUT_OCCUPATION = _cut_re(_CUT_WORDS + r"|of|in|a|au|dans")      # "developer at Google", "prof a Lyon"
+_CUT_OCCUPATION = re.compile(_cut_re(_CUT_WORDS + r"|of|in|a|au|aux|dans").pattern  # "developer at Google"
+                             + r"|(?<!\s)\s*+,")
 _CUT_LIGHT = _cut_re(r"because|since|but|as|so|for|if|unless|parce|car|puisque|mais|pour|si|donc")
 _LEAD_EN = re.compile(r"(?:(?:the|an?|some|any|to)\s+)*")  # per language: folded "thé" is "the"
 _LEAD_FR = re.compile(r"(?:(?:les?|la|une?|des|du|de|au|aux|a)\s+|[ld]'\s*)*")
@@ -133,7 +115,7 @@ _LEAD_LANGUAGE = re.compile(r"(?:(?:a\s+(?:bit|little)\s+of|a\s+little|some|flue
 _LEAD_TIME = re.compile(r"(?:(?:on|in\s+the|in|during|the|at|le|la|les|en|pendant|durant)\s+|l'\s*)*")
 _LEAD_MONEY = re.compile(r"(?:(?:of|about|around|roughly|approximately|only|maximum|max|up\s+to|under"
                          r"|less\s+than|de|environ|autour\s+de|au\s+maximum|moins\s+de|jusqu'a)\s+|d'\s*)*")
-_LIST_SPLIT = re.compile(r"(?<!\s)\s*+[,/]\s*|(?<!\s)\s++(?:and|or|nor|&|et|ou|ni)\s+")
+_LIST_SPLIT = re.compile(r"(?<!\s)\s*+[,/]\s*+(?:(?:and|or|et|ou)\s+)?|(?<!\s)\s++(?:and|or|nor|&|et|ou|ni)\s+")
 
 # ----------------------------------------------------------------------------- message and clause filters
 
@@ -175,6 +157,8 @@ _FILLER = re.compile(
     r"|rappelle-toi\s+que|n'oublie\s+pas\s+que|pour\s+info|pour\s+rappel|comme\s+tu\s+sais|desormais"
     r"|dorenavant|a\s+partir\s+de\s+maintenant|toujours|stp|svp)\b[\s,:!.-]*"
 )
+_SARCASM = re.compile(r"[\U0001f643\U0001f644\U0001f612]|^\W*(?:oh|ouais|yeah|wow|ah)\s*,?\s*(?:great|genial|super|top"
+                      r"|parfait|bravo|trop\s+bien|fantastic|wonderful|perfect|brilliant|cool)\b|\byeah\s+right\b")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+(?P<end>[.!?]*)")
 _CLAUSE_BREAK = re.compile(  # only before a new first-person subject, so "jazz, rock and blues" stays whole
     r"(?:[,;:]|\s-\s|\b(?:and|but|so|also|because|et|mais|donc|puis|alors|car|parce\s+que)\b)\s*+"
@@ -284,7 +268,8 @@ _NAME = {"check": _is_name, "lead": None}
 _WEAK_NAME = {"check": _is_capitalised_name, "lead": None}
 _PLACE = {"lead": None, "max_words": 4}
 _JOB = {"check": _has(_OCCUPATIONS), "cut": _CUT_OCCUPATION, "max_words": 4}
-_SPOKEN = {"check": _has(re.compile(rf"^{_LANGS}$")), "split": True, "lead": _LEAD_LANGUAGE}
+_SPOKEN = {"check": _has(re.compile(rf"^{_LANGS}\b(?:\s+(?:at|a|au|in|with|avec|chez)\b.*)?$")), "split": True,
+           "lead": _LEAD_LANGUAGE}
 _WHEN = {"check": _has(_TIME), "lead": _LEAD_TIME, "cut": _CUT_LIGHT, "max_words": 6}
 _MONEY = {"check": _has(re.compile(r"\d")), "lead": _LEAD_MONEY, "cut": _CUT_LIGHT}
 
@@ -364,7 +349,7 @@ _CONSTRAINT_RULES = (
        rf"|gluten[\s-]free|halal|kosher)\b", "constraint.diet", "en", 0.95),
     _r(rf"{_I}{_ADV}(?:eat|keep|follow\s+an?)\s+(?P<v>halal|kosher|vegan|vegetarian|plant[\s-]based"
        rf"|gluten[\s-]free|keto)\b", "constraint.diet", "en", 0.9),
-    _r(rf"{_IM}on\s+an?\s+(?P<v>[a-z][a-z\s-]{{1,25}}?)\s+diet\b", "constraint.diet", "en", 0.85),
+    _r(rf"{_IM}on\s+an?\s+(?P<v>[a-z0-9][a-z0-9\s,.-]{{1,25}}?)\s+diet\b", "constraint.diet", "en", 0.85),
     _r(rf"{_I}{_ADV}(?:(?P<neg>don'?t|do\s+not|no\s+longer|never|can'?t|cannot|can\s+not)\s+{_ADV}(?:eat|drink"
        rf"|consume|touch)|(?P<bad>avoid|stopped\s+eating|gave\s+up))\s+{_V}", "constraint.diet", "en", 0.85,
        split=True),
@@ -565,9 +550,29 @@ def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool)
     for rule in _RULES:
         if m := rule.pattern.match(folded, body, ce):
             out += _from_match(rule, m, text, folded, hedged, hypo_at)
+    if hypo is None:
+        extra = _situation_candidates(text, folded, cs, body, ce, 0.7 if hedged else 1.0)
+        if any(c.key.startswith("fact.temporary") for c in extra):  # never replaces the lasting city
+            out = [c for c in out if c.key != "profile.location"]
+        out += extra
     for rule in () if out else _IM_NAME_RULES:
         if m := rule.pattern.match(folded, body, ce):
             out += _from_match(rule, m, text, folded, hedged, hypo_at)
+    return out
+
+
+def _situation_candidates(text: str, folded: str, cs: int, body: int, ce: int, factor: float) -> list[Candidate]:
+    """Temporary states, business context, plans and situation facts (the search rules)."""
+    language = detect_language(text[cs:ce])
+    out = []
+    temporary = situation.temporary_state(text, folded, body, ce, language)
+    if temporary:  # "cette semaine je suis à Porto" is a state that expires, not a plan
+        out.append(temporary)
+    for module in (business, limits, style):
+        out += module.candidates(text, folded, body, ce, language, factor)
+    if not temporary:
+        out += plans.candidates(text, folded, cs, body, ce, language, factor)
+    out += situation.candidates(text, folded, body, ce, language, factor)
     return out
 
 
@@ -577,8 +582,11 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
         return []
     text = text[:_MAX_CHARS]
     folded = _fold(text)
-    if _INJECTION.search(folded):  # a message trying to grant itself rights is not a source of memories
+    if _INJECTION.search(folded) or _SARCASM.search(folded):  # not a source of memories about the user
         return []
+    language = detect_language(text)
+    if retracted := forget.retraction(text, folded, language, extract):
+        return [retracted]
     found: dict[tuple[str, str, str], Candidate] = {}
     for sentence in _SENTENCE.finditer(folded):
         ss, se = sentence.start(), sentence.start("end")
@@ -595,19 +603,14 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
                 slot = (cand.key, cand.value.casefold(), cand.polarity)
                 if slot not in found or found[slot].confidence < cand.confidence:
                     found[slot] = cand
-    return list(found.values())
+    return _with_context(text, folded, list(found.values()), context, language)
 
 
-_FR_HINTS = re.compile(r"\b(?:je|tu|il|elle|nous|vous|le|la|les|des|du|une?|et|est|suis|pas|ne|mon|ma|mes"
-                       r"|moi|que|qui|pour|avec|dans|sur|au|aux|tres|oui|non|bonjour|merci|salut|ai|aime|mais"
-                       r"|ou|en|c'est)\b|\b[jldnmstc]'")
-_EN_HINTS = re.compile(r"\b(?:i|i'm|im|you|he|she|we|they|the|an?|and|is|am|are|my|me|to|of|in|not|don't"
-                       r"|with|for|this|that|it|yes|no|hello|hi|thanks|please|like|love|live|work|have|but|or"
-                       r"|on|at)\b")
-
-
-def detect_language(text: str) -> str:
-    """"fr" or "en" by counting common function words; accented letters count for French."""
-    folded = _fold(text)
-    french = len(_FR_HINTS.findall(folded)) + 2 * sum(c in "éèêàùçâîôûë" for c in text.lower())
-    return "fr" if french > len(_EN_HINTS.findall(folded)) else "en"
+def _with_context(text: str, folded: str, found: list[Candidate], context: list[dict] | None, language: str
+                  ) -> list[Candidate]:
+    """Identifiers only on explicit request; a short reply read in the light of the question it answers."""
+    if sensitive.mentions_identifier(folded):
+        spans = sensitive.identifiers(folded)
+        found = [c for c in found if not any(text.find(c.value) < e and s < text.find(c.value) + len(c.value)
+                                             for s, e in spans)] + sensitive.requested(text, folded, language)
+    return found or answers.answer(text, context, language)

@@ -1,0 +1,27 @@
+"""What one extracted memory looks like, shared by every rule module and by the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORIES = ("profile", "preference", "constraint", "intent", "goal", "business", "fact")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A memory stated by the user; ``value`` and ``span`` are exact substrings of the message (or context).
+
+    ``action`` is "forget" for explicit retractions (the value names what to forget); ``duration`` is the time
+    phrase of a temporary state ("this week"); ``timeframe`` the time phrase of an intent or goal ("next week").
+    """
+
+    category: str
+    key: str
+    value: str
+    polarity: str
+    confidence: float
+    language: str
+    span: str
+    action: str = "add"
+    duration: str | None = None
+    timeframe: str | None = None
