@@ -5,10 +5,11 @@ then grounding: a value the user did not write is never kept.
   decides whether a model call is worth it: a first-person statement it could not fully explain.
 - The model pass asks for JSON matching `ModelExtraction` (the provider's structured output when it
   has one, the JSON in the reply otherwise). Its output is validated like user input: known
-  category, a value found in the message, nothing from a message the rules refused (injection).
+  category, a value found in the message, no personal identifier (the rules keep those only on
+  request), nothing from a message the rules refused (injection, sarcasm).
   The bundled 135M model is never used for this (its JSON parses but is wrong: STACK.md), so the
   pass only runs when `MNEMO_EXTRACTION_MODEL` names one.
-- `to_new_memories` turns candidates into rows to consolidate: a temporary state gets `expires_at`,
+- `to_memory_ops` turns candidates into rows to consolidate: a temporary state gets `expires_at`,
   an intent or goal with a timeframe gets `due_at`, a retraction becomes a "forget" operation.
 
 `extract_memories` / `aextract_memories` are what the extract node, the import route, the worker
@@ -32,8 +33,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field, ValidationError
 
-from memory.extract_rules import CATEGORIES, Candidate, detect_language
+from memory.extract_rules import CATEGORIES, Candidate, detect_language, refuses
 from memory.extract_rules import extract as extract_rules
+from memory.extract_rules.folding import fold
+from memory.extract_rules.sensitive import mentions_identifier
 from memory.memories import NewMemory, forget_memories, render, save_memories
 from memory.timeframes import parse_timeframe
 
@@ -139,6 +142,8 @@ def _from_model(item: ModelMemory, text: str, context: list[dict] | None) -> Can
     value = item.value.strip()
     if not grounded(value, text, context) or item.category not in CATEGORIES:
         return None
+    if mentions_identifier(fold(value)):  # a phone or an IBAN is kept only on request: the rules see those
+        return None
     topic = re.sub(r"[^a-z0-9_]+", "_", _fold(item.key.split(".", 1)[-1])).strip("_") or "general"
     return Candidate(
         category=item.category, key=f"{item.category}.{topic}", value=value, polarity=item.polarity,
@@ -165,7 +170,7 @@ async def aextract_memories(
 ) -> list[dict]:
     """Rules, then the model when one is given and the message is worth it, merged and grounded."""
     found = extract_memories(text, context)
-    if model is None or not worth_model_call(text, found):
+    if model is None or refuses(text) or not worth_model_call(text, found):
         return found
     extraction = await model_extraction(model, text, context)
     return _merge(found, [c for c in (_from_model(m, text, context) for m in extraction.memories) if c])

@@ -202,6 +202,22 @@ def bench_extraction(
     console.print(format_sequences(_run(play()), show_failures=failures), markup=False, highlight=False)
 
 
+@bench_app.command("retrieval")
+def bench_retrieval(
+    locomo: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="LoCoMo JSON file (locomo_dev.json).")],
+    conversations: int | None = typer.Option(None, help="Only the first N conversations."),
+    filter_users: int = typer.Option(50, help="Also measure filtered HNSW recall with this many users (0: skip)."),
+    filter_per_user: int = typer.Option(200, help="Rows per user for the filter measure."),
+) -> None:
+    """Recall@5/10/20 and search p50/p95 of hybrid search on LoCoMo (imported and searched through the
+    product's own paths), next to an exact dense-only baseline computed in the same run."""
+    from bench.retrieval import arun, format_report
+
+    result = _run(arun(locomo, conversations=conversations, filter_users=filter_users,
+                       filter_per_user=filter_per_user))
+    console.print(format_report(result), markup=False, highlight=False)
+
+
 @bench_app.command("preferences")
 def bench_preferences(
     users: int = typer.Option(40, help="Simulated users."),

@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from memory.extract_rules.candidate import CATEGORIES, Candidate
 from memory.extract_rules.language import detect_language
-from memory.extract_rules.statements import extract
+from memory.extract_rules.statements import extract, refuses
 
-__all__ = ["CATEGORIES", "Candidate", "detect_language", "extract"]
+__all__ = ["CATEGORIES", "Candidate", "detect_language", "extract", "refuses"]

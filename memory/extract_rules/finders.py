@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from memory.extract_rules.candidate import Candidate
 from memory.timeframes import find_timeframe
@@ -70,11 +71,17 @@ def subclauses(folded: str, start: int, end: int) -> list[tuple[int, int]]:
     return [*out, (start, end)]
 
 
+@cache
+def _at_start(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern without its "^": `re.match` at a position > 0 never matches "^"."""
+    return re.compile(pattern.pattern[1:], pattern.flags)
+
+
 def apply(finder: Finder, text: str, folded: str, start: int, end: int, language: str,
           confidence_factor: float = 1.0) -> Candidate | None:
     """The first match of `finder` in folded[start:end] as a candidate, or None."""
     anchored = finder.pattern.pattern.startswith("^")  # "^" means the start of the clause, not of the message
-    m = (finder.pattern.match if anchored else finder.pattern.search)(folded, start, end)
+    m = _at_start(finder.pattern).match(folded, start, end) if anchored else finder.pattern.search(folded, start, end)
     if not m:
         return None
     vs, ve = m.span("v") if m.group("v") is not None else m.span("v2")  # a pattern may offer two wordings

@@ -13,11 +13,12 @@ from dataclasses import replace
 from memory.extract_rules.candidate import Candidate
 
 _FORGET = re.compile(  # imperative only: at the start of a sentence or after "please", "and", a comma
-    r"(?:^|[.!?,:;]\s*|\b(?:please|stp|svp|et|and|so|alors|donc|also|aussi)\s+)(?:(?:please\s+)?(?:forget|delete|erase|remove|drop|oublie[sz]?|efface[sz]?|supprime[sz]?)(?:[\s-]+(?:moi|me))?"
+    r"(?:^|[.!?,:;]\s*|\b(?:please|stp|svp|et|and|so|alors|donc|also|aussi|en\s+fait|actually|ok|okay|bon)\s+)(?:(?:please\s+)?(?:forget|delete|erase|remove|drop|oublie[sz]?|efface[sz]?|supprime[sz]?)(?:[\s-]+(?:moi|me))?"
     r"|(?:please\s+)?(?:don'?t|do\s+not)\s+(?:remember|store|save|keep|memorize|note)|ne\s+(?:retiens|retenez|garde|gardez"
     r"|enregistre|note|memorise)\s+(?:pas|rien|plus)|n'\s*enregistre\s+pas)\s+"
     r"(?:(?:about|all\s+about|everything\s+about|that|what|ce\s+que|tout\s+ce\s+que|que|qu'|ca|cela|ceci|de)\s*)?"
-    r"(?:(?:i\s+(?:told|said\s+to|mentioned\s+to)\s+you|i\s+said|i\s+mentioned|je\s+t'\s*ai\s+dit|j'\s*ai\s+dit"
+    r"(?:(?:i\s+(?:told|said\s+to|mentioned\s+to)\s+you|i\s+said|i\s+mentioned|i\s+talked\s+(?:to\s+you\s+)?"
+    r"|je\s+t'\s*ai\s+dit|j'\s*ai\s+dit|je\s+t'\s*ai\s+parle|je\s+vous\s+ai\s+parle"
     r"|je\s+vous\s+ai\s+dit|je\s+t'\s*ai\s+raconte)\s*)?(?:(?:about|on|regarding|concerning|sur|concernant|a\s+propos"
     r"\s+d[eu']?|au\s+sujet\s+d[eu']?|de|d')\s*)?(?P<v>[^.!?;]+)"
 )

@@ -7,11 +7,23 @@ from __future__ import annotations
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.finders import COMMA_CUT, apply_all, find
 
-_MONEY = (r"(?:[$€£]\s*\d[\d\s.,]*(?:k|m)?|\d[\d\s.,]*(?:k|m)?\s*(?:[$€£]|euros?|eur|dollars?|usd|pounds?|gbp|balles"
+_MONEY = (r"(?:[$€£]\s*\d[\d\s.,]*(?:k|m)?|\d[\d\s.,]*(?:k|m)?\s*(?:[$€£]|euros?|eur|dollars?|usd|pounds?|gbp"
+r"|balles|bucks|quid"
           r"|francs?|chf|dh|dirhams?|da|dinars?)|\d+(?:[.,]\d+)?\s*k\b)")
 _TIME = r"(?:\d{1,2}\s*(?:h\d*|heures?|am|pm|:\d\d)|midi|minuit|noon|midnight)"
 
 _FINDERS = (
+    find(rf"(?P<v>{_MONEY})\s*(?:max(?:imum)?|maxi|tops|grand\s+max|at\s+(?:the\s+)?most|pas\s+plus|no\s+more|max\s+budget)\b",
+         "constraint.budget", 0.8, cut=COMMA_CUT),
+    find(r"\b(?:budget|spend|depenser|mettre|payer|pay)\b[^.!?;]{0,40}?\b(?:max(?:imum)?|around|about|of|is|de|environ|plus"
+         r"\s+de|more\s+than|under|below|moins\s+de)\s+(?P<v>\d[\d\s.,]*\d\s*k?|\d+\s*k)\b", "constraint.budget", 0.75,
+         cut=COMMA_CUT),
+    find(r"(?:^|\b(?:i'?m|i\s+am|je\s+suis|jsuis)\s+)(?:(?:very|severely|seriously|deathly|highly|tres|gravement|super)\s+)*"
+         r"allergi(?:c|que)s?\s+(?:to\s+|aux?\s+|a\s+la\s+|a\s+l'\s*|a\s+)(?P<v>.+)", "constraint.allergy", 0.85,
+         cut=COMMA_CUT, max_words=5),
+    find(r"\b(?:i\s+have|i'?ve\s+got|j'\s*ai|jai|my|mon|mes|ma)\s+(?:an?\s+|une\s+|des\s+|severe\s+|grosse\s+)?(?:intolerances?"
+         r"|allerg(?:y|ies|ie)|sensibilite)\s+(?:to\s+|aux?\s+|a\s+la\s+|a\s+l'\s*|a\s+)(?P<v>.+)",
+         "constraint.intolerance", 0.85, cut=COMMA_CUT, max_words=5),
     find(rf"\b(?:budget|capped|cap|plafond\w*|max(?:imum)?|no\s+more\s+than|not\s+more\s+than|pas\s+plus\s+de|up\s+to"
          rf"|jusqu'\s*a|under|less\s+than|moins\s+de|limited\s+to|limite\s+a|depasser|exceed|spend\s+more\s+than)\b[^.!?;]{{0,60}}?(?P<v>{_MONEY})",
          "constraint.budget", 0.8, cut=COMMA_CUT),

@@ -12,10 +12,10 @@ from memory.extract_rules.finders import COMMA_CUT, apply_all, find
 
 _BE = r"(?:i\s*'?\s*m|i\s+am|im|je\s+suis|jsuis|j'\s*suis)\s+(?:(?:also|aussi|completely|totally|partially|legally"
 _BE += r"|severely|a\s+bit|un\s+peu|tres|very|really|vraiment|atteinte?\s+d[e']|born)\s+)*"
-_HAVE = (r"(?:i\s+(?:have|suffer\s+from)|i'?ve\s+got|j'\s*ai|jai|je\s+souffre\s+d[e'])\s+(?:(?:an?|une?|des"
-         r"|de\s+l'|du)\s+)?")
+_HAVE = (r"(?:i\s+(?:have|suffer\s+from)|i'?ve\s+got|j'\s*ai|jai|je\s+souffre\s+d[e'])\s+(?:(?:an?|une?|des|du"
+         r"|de\s+la)\s+|de\s+l'\s*)?")
 _CONDITION = (r"(?:daltonien(?:ne)?|colou?r[\s-]?blind|deaf|sourde?|malentendante?|hard\s+of\s+hearing|blind|aveugle"
-              r"|malvoyante?|visually\s+impaired|partially\s+sighted|dyslexi\w*|dyspraxi\w*|diabeti\w*|diabete"
+              r"|malvoyante?|visually\s+impaired|partially\s+sighted|dyslexi\w*|dyspraxi\w*|(?:type\s+[12i]+\s+)?diabeti\w*|diabete"
               r"|epilep\w*|asthm\w*|coeliaque|c[oe]liac|adhd|tdah|autis\w*|in\s+a\s+wheelchair|en\s+fauteuil(?:\s+roulant)?"
               r"|pregnant|enceinte|migraines?|insomni\w*|arthrit\w*|arthrose|hernie\s+discale|tinnitus|acouphenes"
               r"|chronic\s+\w+|bad\s+back|mal\s+au\s+dos|handicap\w*|disabled|immunodeprime\w*|hypertension)")
@@ -48,7 +48,7 @@ _FINDERS = (
     find(rf"\b(?:{_BE}|{_HAVE})(?P<v>{_CONDITION}\b.*)", "constraint.health", 0.85, cut=COMMA_CUT, max_words=8),
     find(r"\b(?:i\s+(?:can'?t|cannot|can\s+not|am\s+not\s+(?:able|allowed)\s+to|shouldn'?t|must\s+not)|je\s+(?:ne\s+)?"
          r"(?:peux|dois|supporte)\s+(?:pas|plus)|j'\s*(?:peux|dois)\s+(?:pas|plus))\s+(?P<v>(?:lift|carry|walk|drive"
-         r"|climb|stand|sit|fly|see|hear|kneel|bend|porter|soulever|marcher|conduire|monter|courir|prendre\s+l'\s*avion"
+         r"|climb|stand(?=\s+(?:for|up|long|still|more|in))|sit|fly|see|hear|kneel|bend|porter|soulever|marcher|conduire|monter|courir|prendre\s+l'\s*avion"
          r"|rester\s+(?:debout|assise?)|voir|entendre"
          r"|m'\s*agenouiller)\b.*)", "constraint.ability", 0.85, max_words=10),
     find(rf"\b(?:{_BE})(?P<v>{_MARITAL})\b", "profile.family", 0.85),
@@ -60,7 +60,8 @@ _FINDERS = (
     find(rf"\b(?:i\s+(?:don'?t|do\s+not)\s+(?:have|own)\s+(?:an?\s+|any\s+)?|i\s+have\s+no\s+|je\s+n'\s*ai\s+(?:pas|plus)"
          rf"\s+(?:de\s+|d')|j'\s*ai\s+(?:pas|plus)\s+(?:de\s+|d')|jai\s+(?:pas|plus)\s+(?:de\s+|d'))(?P<v>{_POSSESSION})\b",
          "fact.possession", 0.8, polarity="negative"),
-    find(rf"\b(?:i\s+(?:have|own)|i'?ve\s+got|j'\s*ai|jai|je\s+possede)\s+(?P<v>(?:an?|one|two|three|un|une|deux|trois|\d+)"
+    find(rf"\b(?:i\s+(?:have|own)|i'?ve\s+got|j'\s*ai|jai|je\s+possede|on\s+a|nous\s+avons|we\s+(?:have|own)"
+         rf"|we'?ve\s+got)\s+(?P<v>(?:an?|one|two|three|un|une|deux|trois|\d+)"
          rf"\s+(?:[\w-]+\s+)?{_POSSESSION}\b)", "fact.possession", 0.75),
     find(r"\b(?:je\s+fais\s+tout|je\s+me\s+deplace|je\s+vais\s+au\s+(?:boulot|travail|bureau)|i\s+(?:get\s+around|commute"
          r"|go\s+everywhere|go\s+to\s+work|get\s+to\s+work))\s+(?P<v>(?:en|a|by|on|with"
@@ -86,7 +87,8 @@ _MORE = (
          r"|one|two|three|un|une|deux|trois|\d+)[\s-]+[^,.;!?]+)", "fact.possession", 0.65, max_words=7,
          check=lambda v: _NOT_OWNED.match(v) is None and re.search(rf"\b{_KIN}\b|^\d+\s*(?:ans|years?)\b", v) is None),
     find(r"\b(?:i\s+(?:work|am\s+working)|je\s+(?:travaille|bosse)|je\s+suis|jsuis|i'?m)\s+(?:\w+\s+)?(?P<v>(?:from\s+home"
-         r"|remote(?:ly)?|en\s+remote|a\s+distance|de\s+(?:chez\s+moi|la\s+maison)|en\s+teletravail|full[\s-]remote)\b.*)",
+         r"|remote(?:ly)?|en\s+remote|a\s+distance|de\s+(?:chez\s+moi|la\s+maison)|en\s+teletravail|full[\s-]remote"
+         r"|(?:from|depuis|in|dans|at)\s+(?:an?\s+|un\s+)?(?:coworking|co-working)(?:\s+space)?)\b.*)",
          "fact.work_mode", 0.75, cut=COMMA_CUT),
     find(r"\b(?:i\s+(?:cycle|bike|walk|drive|ride|commute|take\s+the\s+\w+)|je\s+(?:prends|vais|me\s+rends)\s+(?:le|la|en|a)"
          r"\s+\w+)\b(?P<v>.*\b(?:to\s+work|to\s+the\s+office|au\s+(?:boulot|travail|bureau)|every\s+day|tous\s+les"
@@ -108,7 +110,7 @@ _GATE = re.compile(
     r"\b(?:i'?m|i\s+am|im|je\s+suis|jsuis|j'\s*suis|i\s+have|i'?ve|j'\s*ai|jai|je\s+(?:n'|ne|possede|conduis|loue|fais"
     r"|me\s|vais|prends|souffre|bosse|travaille|peux|dois|supporte|rends|circule)|i\s+(?:can|cannot|can'?t|don'?t|do|own"
     r"|drive|rent|ride|get|commute|go|cycle|bike|walk|take|work|grew|was|started|began|suffer|shouldn'?t|must)|pas\s+d"
-    r"|no|aucun|my|mon|j'\s*apprends|japprends|j'\s*etudie|j'\s*(?:peux|dois))\b"
+    r"|no|aucun|my|mon|on\s+a|nous\s+avons|we|j'\s*apprends|japprends|j'\s*etudie|j'\s*(?:peux|dois))\b"
 )
 
 
@@ -137,7 +139,7 @@ def temporary_state(text: str, folded: str, start: int, end: int, language: str)
     if value_end <= vs or len(folded[vs:value_end].split()) > 5:
         return None
     duration = text[period.start():period.end()]
-    key = "fact.temporary_location" if text[vs:vs + 1].isupper() or "remote" in folded[m.start():vs] else \
-        "fact.temporary_state"
+    named = any(word[:1].isupper() for word in text[vs:value_end].split())  # "en mode nomade à Bali"
+    key = "fact.temporary_location" if named or "remote" in folded[m.start():vs] else "fact.temporary_state"
     base = Candidate("fact", key, text[vs:value_end], "positive", 0.8, language, text[m.start():value_end])
     return replace(base, duration=duration)

@@ -21,9 +21,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from memory.extract_rules import answers, business, forget, limits, plans, sensitive, situation, style
+from memory.extract_rules import (
+    answers,
+    business,
+    forget,
+    intros,
+    limits,
+    manners,
+    pastimes,
+    plans,
+    sensitive,
+    situation,
+    style,
+    tastes,
+)
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.folding import fold as _fold
 from memory.extract_rules.language import detect_language
@@ -60,7 +73,7 @@ _DEMONYMS = (r"(?:french|british|english|american|canadian|german|spanish|italia
              r"|(?:canadien|italien|bresilien|indien|australien|algerien|tunisien|coreen|norvegien)(?:ne)?"
              r"|belge|suisse|russe|britannique|grecque|grec|turque|turc)s?")
 _DIETS = (r"(?:lacto-?\s*|ovo-?\s*)*(?:vegetarian|vegan|pescatarian|pescetarian|flexitarian|plant[\s-]based"
-          r"|(?:vegetarien|vegetalien|pescetarien|pescatarien|flexitarien)(?:ne)?|vegane?|veggie)s?")
+          r"|(?:vegetarien|vegetalien|pescetarien|pescatarien|flexitarien)(?:ne)?|vegane?|veggie|vege)s?")
 _OCCUPATIONS = re.compile(  # the final (?:ne|e)?s? also covers French feminines: "infirmiere", "musicienne"
     r"\b(?:engineer|ingenieur|developer|developpeu(?:r|se)|dev|programmer|programmeu(?:r|se)|coder|teacher"
     r"|enseignant|professeur|prof|instituteur|institutrice|doctor|docteur|medecin|nurse|infirmier|lawyer"
@@ -102,7 +115,13 @@ _CUT_WORDS = (r"because|since|as|but|when|whenever|while|though|although|which|w
               r"|these\s+days|now|right\s+now|currently|at|with|for|from|than|over|rather|instead|more|btw"
               r"|by\s+the\s+way|parce|car|puisque|depuis|quand|lorsque|mais|sauf|si|beaucoup|vraiment|trop"
               r"|enormement|aussi|egalement|maintenant|actuellement|du\s+tout|non\s+plus|surtout|avec|chez"
-              r"|pour|plutot|que|qui|comme|tellement|en\s+ce\s+moment|a\s+fond|au\s+lieu")
+              r"|pour|plutot|que|qui|comme|tellement|en\s+ce\s+moment|a\s+fond|au\s+lieu"
+              r"|along|every|each|tous\s+les|on\s+(?:weekends?|sundays?|saturdays?)|last|next|ago|yesterday|today"
+              r"|tomorrow|hier|demain|aujourd'hui|il\s+y\s+a|cet\s+(?:ete|hiver|automne)|cette\s+(?:annee|semaine)"
+              r"|ce\s+(?:mois|printemps|week-?end)|this\s+(?:year|month|week|summer|spring|autumn|fall|winter)"
+              r"|l'\s*an\s+dernier|l'\s*annee\s+derniere|(?:le|la)\s+(?:semaine|mois|week-?end|soir|matin|lundi"
+              r"|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:dernier|derniere|prochaine?)"
+              r"|(?:le|la)\s+(?:week-?end|soir|matin|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)")
 _CUT = _cut_re(_CUT_WORDS)
 _CUT_PREFER = _cut_re(_CUT_WORDS + r"|to|au|aux|a\s+la|a\s+l'")  # "I prefer tea to coffee"
 _CUT_OCCUPATION = re.compile(_cut_re(_CUT_WORDS + r"|of|in|a|au|aux|dans").pattern  # "developer at Google"
@@ -145,7 +164,7 @@ _HYPOTHETICAL = re.compile(
     r"|let'?s\s+say|si(?=\s+(?:je|j'|j\s|tu|on|il|elle|nous|vous|jamais))|s'il|imaginons|supposons"
     r"|admettons|au\s+cas\s+ou|hypothetiquement|faisons\s+comme\s+si|mettons\s+que)\b"
 )
-_REPORTED = re.compile(r"\b(?:said|says|told|tells|asked|wrote|claims?|claimed|dit|disait|raconte|affirme)\b")
+_REPORTED = re.compile(r"(?<!\bi\s)\b(?:said|says|told|tells|asked|wrote|claims?|claimed|dit|disait|raconte|affirme)\b")
 _FILLER = re.compile(
     r"(?:(?P<hedge>i\s+think|i\s+guess|i\s+believe|probably|maybe|perhaps|je\s+pense\s+que|je\s+crois\s+que"
     r"|peut-etre\s+que|peut-etre|il\s+me\s+semble\s+que)|well|so|and|but|also|oh|ok|okay|yes|yeah|yep"
@@ -350,14 +369,14 @@ _CONSTRAINT_RULES = (
     _r(rf"{_I}{_ADV}(?:eat|keep|follow\s+an?)\s+(?P<v>halal|kosher|vegan|vegetarian|plant[\s-]based"
        rf"|gluten[\s-]free|keto)\b", "constraint.diet", "en", 0.9),
     _r(rf"{_IM}on\s+an?\s+(?P<v>[a-z0-9][a-z0-9\s,.-]{{1,25}}?)\s+diet\b", "constraint.diet", "en", 0.85),
-    _r(rf"{_I}{_ADV}(?:(?P<neg>don'?t|do\s+not|no\s+longer|never|can'?t|cannot|can\s+not)\s+{_ADV}(?:eat|drink"
-       rf"|consume|touch)|(?P<bad>avoid|stopped\s+eating|gave\s+up))\s+{_V}", "constraint.diet", "en", 0.85,
+    _r(rf"{_I}{_ADV}(?:(?P<neg>don'?t|do\s+not|never|can'?t|cannot|can\s+not)\s+{_ADV}(?:eat|drink"
+       rf"|consume|touch)|(?P<bad>avoid))\s+(?!.*\bany\s*more\b){_V}", "constraint.diet", "en", 0.85,
        split=True),
     _r(rf"{_JE}{_NE}suis(?:\s+(?P<neg>pas|plus))?(?:\s+(?:strictement|completement|totalement))?\s+(?P<v>"
        rf"{_DIETS})\b", "constraint.diet", "fr", 0.95),
     _r(rf"{_JE}{_NE}mange(?:\s+(?P<neg>pas|plus))?\s+(?:que\s+|uniquement\s+|seulement\s+)?(?P<v>halal"
        rf"|casher|kasher|sans\s+gluten|vegetarien|vegan)\b", "constraint.diet", "fr", 0.9),
-    _r(rf"{_JE}{_NE}(?:(?:mange|bois|consomme|touche)\s+(?P<neg>pas|plus|jamais|aucune?|ni)|(?P<bad>evite))"
+    _r(rf"{_JE}{_NE}(?:(?:mange|bois|consomme|touche)\s+(?P<neg>pas|jamais|aucune?|ni)|(?P<bad>evite))"
        rf"\s+{_V}", "constraint.diet", "fr", 0.85, split=True),
     _r(rf"(?:{_IM}(?:(?P<neg>not)\s+)?(?:(?:very|severely|highly|deathly|super|mildly|slightly)\s+)*allergic"
        rf"\s+to|{_I}(?:have|'ve\s+got)\s+(?:an?\s+|severe\s+)*allerg(?:y|ies)\s+to|my\s+allerg(?:y|ies)\s+(?:is"
@@ -568,12 +587,33 @@ def _situation_candidates(text: str, folded: str, cs: int, body: int, ce: int, f
     temporary = situation.temporary_state(text, folded, body, ce, language)
     if temporary:  # "cette semaine je suis à Porto" is a state that expires, not a plan
         out.append(temporary)
-    for module in (business, limits, style):
+    for module in (business, limits, style, pastimes, manners):
         out += module.candidates(text, folded, body, ce, language, factor)
     if not temporary:
         out += plans.candidates(text, folded, cs, body, ce, language, factor)
     out += situation.candidates(text, folded, body, ce, language, factor)
     return out
+
+
+def _sentence_candidates(text: str, folded: str, start: int, end: int, language: str) -> list[Candidate]:
+    """Sentence-level shapes: intros, moves, corrected names, and tastes ("X is my thing") keyed by topic."""
+    while start < end and folded[start] in " \t,;:-":
+        start += 1
+    out = (intros.introduction(text, folded, start, end, language, _OCCUPATIONS)
+           + intros.job(text, folded, start, end, language, _OCCUPATIONS)
+           + intros.moves(text, folded, start, end, language)
+           + intros.corrected_name(text, folded, start, end, language))
+    for cand in tastes.candidates(text, folded, start, end, language):
+        words = _fold(cand.value).split()
+        if words and words[0] not in _BAD_FIRST and (key := _preference_key(cand.value, None)):
+            out.append(replace(cand, key=key))
+    return out
+
+
+def refuses(text: str) -> bool:
+    """An injection attempt or sarcasm: not a source of memories about the user, for any extractor."""
+    folded = _fold(text[:_MAX_CHARS])
+    return _INJECTION.search(folded) is not None or _SARCASM.search(folded) is not None
 
 
 def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
@@ -582,7 +622,7 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
         return []
     text = text[:_MAX_CHARS]
     folded = _fold(text)
-    if _INJECTION.search(folded) or _SARCASM.search(folded):  # not a source of memories about the user
+    if refuses(text):
         return []
     language = detect_language(text)
     if retracted := forget.retraction(text, folded, language, extract):
@@ -596,6 +636,9 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
         question = "?" in sentence.group("end") or _QUESTION_START.match(folded, first, se) is not None
         if question and not _REQUEST.match(folded, first, se):
             continue  # only requests ("could you always answer in French?") survive a question
+        if not question and not _HYPOTHETICAL.search(folded, ss, se) and not _REPORTED.search(folded, ss, se):
+            for cand in _sentence_candidates(text, folded, first, se, language):
+                found.setdefault((cand.key, cand.value.casefold(), cand.polarity), cand)
         for cs, ce in _clauses(folded, ss, se):
             if _REPORTED.search(folded, ss, cs):  # "he told me: I'm vegan" is not the user's own statement
                 break

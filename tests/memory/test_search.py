@@ -1,4 +1,7 @@
 import uuid
+from datetime import UTC, datetime
+
+import numpy as np
 
 from memory.embeddings import aembed
 from memory.memories import NewMemory, render, save_memories
@@ -72,3 +75,84 @@ async def test_filters_types_categories_and_threads(resources, tenant):
     excluded = await _search(resources, tenant, "alice", "jazz", types=("message",), exclude_thread_id=other)
     assert [h["thread_id"] for h in excluded] == [kept]
     assert await _search(resources, tenant, "alice", "jazz", types=("memory",), categories=["constraint"]) == []
+
+
+async def test_expired_temporary_memories_do_not_come_back(resources, tenant):
+    await _seed(resources, tenant, "alice", memories=[NewMemory("profile", "profile.location", "Lisbon"),
+                                                      NewMemory("profile", "profile.home", "Lyon")])
+    async with resources.pool.connection() as conn:
+        await conn.execute("UPDATE memories SET expires_at = now() - interval '1 minute' "
+                           "WHERE tenant_id = %s AND value = 'Lisbon'", (tenant,))
+    hits = await _search(resources, tenant, "alice", "Lisbon Lyon city", types=("memory",), min_score=0)
+    assert [h["metadata"]["value"] for h in hits] == ["Lyon"]
+
+
+async def test_a_rare_word_outranks_a_word_found_everywhere(resources, tenant):
+    """Full-text ranks by inverse document frequency: the name in every turn weighs little."""
+    for i in range(8):  # one thread each: no neighbour lends them its score
+        await _seed(resources, tenant, "alice", messages=[f"Caroline: Caroline here, message {i} about nothing much"])
+    await _seed(resources, tenant, "alice", messages=["Melanie: I signed up for a pottery class"])
+    hits = await _search(resources, tenant, "alice", "Caroline pottery", types=("message",), min_score=0.99)
+    assert hits[0]["content"] == "Melanie: I signed up for a pottery class"
+
+
+async def test_the_turn_after_a_hit_comes_back_with_it(resources, tenant):
+    """The reply to a matching question is found through its neighbour, even with no word in common."""
+    thread = await _seed(resources, tenant, "alice", messages=[
+        "Did you ever take the night train to Vienna?", "Yes, twice, and I slept the whole way.",
+        "Unrelated: the plumber comes on Tuesday."])
+    hits = await _search(resources, tenant, "alice", "night train Vienna", types=("message",), min_score=0.99)
+    contents = [h["content"] for h in hits]
+    assert contents[:2] == ["Did you ever take the night train to Vienna?", "Yes, twice, and I slept the whole way."]
+    assert "Unrelated: the plumber comes on Tuesday." not in contents
+    assert hits[1]["score"] < hits[0]["score"] and {h["thread_id"] for h in hits} == {thread}
+
+
+async def test_neighbours_stay_inside_the_time_window(resources, tenant):
+    thread = await _seed(resources, tenant, "alice", messages=["Did you ever take the night train to Vienna?",
+                                                               "Yes, twice."])
+    async with resources.pool.connection() as conn:
+        await conn.execute("UPDATE messages SET created_at = '2020-01-01' WHERE thread_id = %s AND content = %s",
+                           (thread, "Yes, twice."))
+    hits = await _search(resources, tenant, "alice", "night train Vienna", types=("message",), min_score=0.99,
+                         since=datetime(2021, 1, 1, tzinfo=UTC))
+    assert [h["content"] for h in hits] == ["Did you ever take the night train to Vienna?"]
+
+
+async def test_filtered_index_scan_finds_the_callers_nearest_row(resources, tenant):
+    """Many users in one table, the caller owning 1 row in 100: with the planner pushed onto the HNSW
+    index, the filtered scan must still return the caller's exact nearest row (iterative scan; without
+    it the index's first 40 candidates hold about one of the caller's rows, rarely the nearest)."""
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(4000, resources.embedder.dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owners = [f"u{i % 100}" for i in range(len(vectors))]
+    rows = [(tenant, user, f"{tenant}-{user}", f"row {i}", vector)
+            for i, (user, vector) in enumerate(zip(owners, vectors, strict=True))]
+    async with resources.pool.connection() as conn, conn.transaction():
+        for user in sorted(set(owners)):
+            await ensure_user(conn, tenant_id=tenant, user_id=user)
+            await ensure_thread(conn, tenant_id=tenant, user_id=user, thread_id=f"{tenant}-{user}")
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO messages (tenant_id, user_id, thread_id, role, content, embedding) "
+                "VALUES (%s, %s, %s, 'user', %s, %s)",
+                rows)
+    mine = [i for i, user in enumerate(owners) if user == "u0"]
+    probe = rng.normal(size=vectors.shape[1]).astype(np.float32)
+    probe /= np.linalg.norm(probe)
+    nearest = max(mine, key=lambda i: float(vectors[i] @ probe))
+    async with resources.pool.connection() as conn:
+        try:
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                await conn.execute(f"SET {setting} = off")
+            plan = await (await conn.execute(
+                "EXPLAIN SELECT id FROM messages WHERE tenant_id = %s AND user_id = %s "
+                "ORDER BY embedding <=> %s LIMIT 40", (tenant, "u0", probe))).fetchall()
+            assert "messages_embedding" in str(plan)
+            hits = await hybrid_search(conn, SearchQuery(text="zzqx", embedding=probe, tenant_id=tenant, user_id="u0",
+                                                         k=5, types=("message",), min_score=0))
+        finally:
+            await conn.execute("RESET ALL")
+    assert f"row {nearest}" in [h["content"] for h in hits]
+    assert {h["thread_id"] for h in hits} == {f"{tenant}-u0"}

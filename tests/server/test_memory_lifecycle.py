@@ -11,6 +11,7 @@ from graphs.consolidation import extract_message
 from graphs.resources import Resources
 from graphs.runner import run_turn
 from graphs.turn import build_turn_graph
+from jobs.app import ensure_schema
 from nodes.persist import background_extraction
 from tests.conftest import make_key
 
@@ -123,6 +124,7 @@ async def test_background_mode_leaves_the_user_message_for_a_worker(resources, p
     then writes what the model found, once."""
     model_reply = AIMessage('{"memories": [{"category": "business", "key": "business.tools", "value": "Jira"}]}')
     background = resources.with_settings(extraction="background", extraction_model="openai:test")
+    await ensure_schema(resources.urls.database_url)  # what open_resources does in background mode
     assert background_extraction(background) and not background_extraction(resources)
     graph = build_turn_graph(background).compile(checkpointer=resources.checkpointer)
     text = "I live in Lyon. At the office our whole team tracks every single task and every bug in Jira these days."
@@ -146,3 +148,25 @@ async def test_background_mode_leaves_the_user_message_for_a_worker(resources, p
             (principal.tenant_id, principal.user_id))).fetchall()
     assert row["extracted_at"] is not None and "extraction" not in row["metadata"]
     assert [v["value"] for v in values] == ["Jira", "Lyon"]
+
+
+async def test_forget_in_a_chat_turn_deletes_the_memory(client, auth):
+    first = await client.post("/v1/chat", json={"message": "I love jazz and I live in Ghent."}, headers=auth)
+    thread_id = first.json()["thread_id"]
+    assert await _current_values(client, auth) == ["Ghent", "jazz"]
+    await client.post("/v1/chat", json={"message": "En fait oublie ce que je t'ai dit sur le jazz.",
+                                        "thread_id": thread_id}, headers=auth)
+    assert await _current_values(client, auth, include_superseded="true") == ["Ghent"]
+    context = (await client.get("/v1/memories/context", headers=auth)).json()
+    assert [m["value"] for m in context["preference"]] == []
+
+
+async def test_a_temporary_stay_does_not_replace_the_city(client, auth):
+    first = await client.post("/v1/chat", json={"message": "I live in Leeds."}, headers=auth)
+    await client.post("/v1/chat", json={"message": "This week I'm in Porto for a conference.",
+                                        "thread_id": first.json()["thread_id"]}, headers=auth)
+    current = (await client.get("/v1/memories", headers=auth)).json()["items"]
+    by_key = {m["key"]: m for m in current}
+    assert by_key["profile.location"]["value"] == "Leeds"
+    assert by_key["fact.temporary_location"]["value"] == "Porto"
+    assert by_key["fact.temporary_location"]["expires_at"] is not None
