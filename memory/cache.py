@@ -29,7 +29,7 @@ from psycopg import AsyncConnection
 from redis.exceptions import RedisError
 
 from core.metrics import CACHE_ERRORS, PREFERENCE_CACHE
-from memory.memories import CONTEXT_CATEGORIES, MEMORY_COLUMNS
+from memory.memories import CONTEXT_CATEGORIES, CURRENT, MEMORY_COLUMNS
 from memory.rows import jsonable
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,7 @@ USER_MEMORIES_SQL = f"""
 WITH current AS (
     SELECT {MEMORY_COLUMNS}, category = ANY(%(context)s) AS in_context
     FROM memories
-    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND valid_until IS NULL
-      AND (expires_at IS NULL OR expires_at > now())
+    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND {CURRENT}
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY in_context ORDER BY confidence DESC, created_at DESC) AS rank
     FROM current

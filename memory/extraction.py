@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -49,17 +48,12 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|je|j|moi|mon|ma|mes|no
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
-def _fold(text: str) -> str:
-    """Lowercase without accents, so grounding survives "prefere" vs "préfère"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def grounded(value: str, text: str, context: list[dict] | None = None) -> bool:
-    """The value appears in the message (or, for a short answer, in the turn it answers)."""
-    folded = _fold(value).strip()
-    return bool(folded) and (folded in _fold(text)
-                             or any(folded in _fold(turn.get("content", "")) for turn in context or ()))
+    """The value appears in the message (or, for a short answer, in the turn it answers), compared
+    without case or accents, so "prefere" grounds in "préfère"."""
+    folded = fold(value).strip()
+    return bool(folded) and (folded in fold(text)
+                             or any(folded in fold(turn.get("content", "")) for turn in context or ()))
 
 
 def extract_memories(text: str, context: list[dict] | None = None) -> list[dict]:
@@ -144,7 +138,7 @@ def _from_model(item: ModelMemory, text: str, context: list[dict] | None) -> Can
         return None
     if mentions_identifier(fold(value)):  # a phone or an IBAN is kept only on request: the rules see those
         return None
-    topic = re.sub(r"[^a-z0-9_]+", "_", _fold(item.key.split(".", 1)[-1])).strip("_") or "general"
+    topic = re.sub(r"[^a-z0-9_]+", "_", fold(item.key.split(".", 1)[-1])).strip("_") or "general"
     return Candidate(
         category=item.category, key=f"{item.category}.{topic}", value=value, polarity=item.polarity,
         confidence=MODEL_CONFIDENCE, language=detect_language(text), span=text,
@@ -155,12 +149,12 @@ def _from_model(item: ModelMemory, text: str, context: list[dict] | None) -> Can
 def _merge(rules: list[dict], model: list[Candidate]) -> list[dict]:
     """Rules first; the model adds what the rules did not already hold (same category, overlapping value)."""
     merged = list(rules)
-    seen = [(r["category"], _fold(r["value"])) for r in rules]
+    seen = [(r["category"], fold(r["value"])) for r in rules]
     for cand in model:
-        value = _fold(cand.value)
+        value = fold(cand.value)
         if any(c == cand.category and (value in v or v in value) for c, v in seen):
             continue
-        merged.append(asdict(cand))
+        merged.append({**asdict(cand), "extractor": "model"})
         seen.append((cand.category, value))
     return merged
 
@@ -199,7 +193,7 @@ def to_memory_ops(found: list[dict], now: datetime) -> MemoryOps:
             expires_at = parse_timeframe(c["duration"], now, language) or now + DEFAULT_TEMPORARY
         if c.get("timeframe") and c["category"] in ("intent", "goal"):
             due_at = parse_timeframe(c["timeframe"], now, language)
-        metadata = {"span": c.get("span"), "extractor": "model" if c["confidence"] == MODEL_CONFIDENCE else "rules"}
+        metadata = {"span": c.get("span"), "extractor": c.get("extractor", "rules")}
         add.append(NewMemory(
             category=c["category"], key=c["key"], value=c["value"], polarity=c["polarity"],
             confidence=c["confidence"], language=language, metadata=metadata, expires_at=expires_at, due_at=due_at,

@@ -19,7 +19,7 @@ from uuid import UUID
 import numpy as np
 from psycopg import AsyncConnection
 
-from memory.memories import CONTEXT_CATEGORIES
+from memory.memories import CONTEXT_CATEGORIES, CURRENT
 
 FEEDBACK_ACTIONS = ("applied", "dismissed", "snoozed")
 CANDIDATE_LIMIT = 200
@@ -28,7 +28,7 @@ INSERT_HINT_SQL = """
 INSERT INTO hints (id, tenant_id, user_id, thread_id, message_id, memory_id, type, text, score)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 
-CANDIDATES_SQL = """
+CANDIDATES_SQL = f"""
 SELECT m.id, m.category, m.key, m.value, m.polarity, m.content, m.due_at,
        coalesce(1 - (m.embedding <=> %(embedding)s), 0)::float8 AS similarity,
        coalesce(past.applied, 0) AS applied
@@ -43,8 +43,7 @@ LEFT JOIN LATERAL (
     FROM hints h
     WHERE h.tenant_id = m.tenant_id AND h.user_id = m.user_id AND h.memory_id = m.id
 ) past ON true
-WHERE m.tenant_id = %(tenant_id)s AND m.user_id = %(user_id)s AND m.valid_until IS NULL
-  AND (m.expires_at IS NULL OR m.expires_at > now())
+WHERE m.tenant_id = %(tenant_id)s AND m.user_id = %(user_id)s AND {CURRENT}
   AND (m.category = ANY(%(categories)s) OR (m.category = 'intent' AND m.due_at <= now()))
   AND past.last_feedback IS DISTINCT FROM 'dismissed'
   AND (past.last_feedback IS DISTINCT FROM 'snoozed' OR past.snoozed_until <= now())

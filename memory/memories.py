@@ -52,10 +52,6 @@ FIND_CURRENT_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
 WHERE tenant_id = %s AND user_id = %s AND key = %s AND lower(value) = lower(%s) AND valid_until IS NULL"""
 GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE tenant_id = %s AND user_id = %s AND id = %s"
-CONTEXT_SQL = f"""
-SELECT {MEMORY_COLUMNS} FROM memories
-WHERE tenant_id = %s AND user_id = %s AND {CURRENT} AND category = ANY(%s)
-ORDER BY category, confidence DESC, created_at DESC LIMIT %s"""
 LIST_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
 WHERE tenant_id = %s AND user_id = %s AND (%s OR ({CURRENT}))
@@ -133,16 +129,6 @@ async def save_memories(
 async def find_current(conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, value: str) -> dict | None:
     """The current memory holding this value for this key, if any."""
     return await (await conn.execute(FIND_CURRENT_SQL, (tenant_id, user_id, key, value))).fetchone()
-
-
-async def context_memories(
-    conn: AsyncConnection, *, tenant_id: str, user_id: str,
-    categories: tuple[str, ...] = CONTEXT_CATEGORIES, limit: int = 50,
-) -> list[dict]:
-    """Current profile, preference and constraint memories: what the model always sees."""
-    return await (
-        await conn.execute(CONTEXT_SQL, (tenant_id, user_id, list(categories), limit))
-    ).fetchall()
 
 
 async def list_memories(

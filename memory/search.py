@@ -33,6 +33,8 @@ from datetime import datetime
 import numpy as np
 from psycopg import AsyncConnection
 
+from memory.memories import CURRENT
+
 RRF_K = 10  # flatter (60) let a row ranked 40th on both sides beat the first of one side
 CANDIDATES = 40  # per ranked list, before fusion
 FULLTEXT_SCAN_CAP = 300  # rows read per query word, at most
@@ -88,7 +90,7 @@ _SIDE_CTES = """
 _OWNER = "tenant_id = %(tenant)s AND user_id = %(user)s"
 _WHEN = """(%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
       AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)"""
-_MEMORY_WHERE = f"""{_OWNER} AND valid_until IS NULL AND (expires_at IS NULL OR expires_at > now())
+_MEMORY_WHERE = f"""{_OWNER} AND {CURRENT}
       AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s)) AND {_WHEN}"""
 _MESSAGE_WHERE = f"""{_OWNER}
       AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)

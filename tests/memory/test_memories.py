@@ -2,11 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from memory.cache import read_user_memories
 from memory.embeddings import aembed
 from memory.memories import (
     NewMemory,
     NotCurrent,
-    context_memories,
     correct_memory,
     forget_memories,
     list_memories,
@@ -64,9 +64,9 @@ async def test_polarity_flip_supersedes_same_value(resources, principal):
 async def test_context_set_is_per_user(resources, principal):
     await _save(resources, principal, NewMemory("constraint", "constraint.allergy", "peanuts"))
     async with resources.pool.connection() as conn:
-        mine = await context_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id)
-        other = await context_memories(conn, tenant_id=principal.tenant_id, user_id="bob")
-        other_tenant = await context_memories(conn, tenant_id="someone-else", user_id=principal.user_id)
+        mine = (await read_user_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id)).context
+        other = (await read_user_memories(conn, tenant_id=principal.tenant_id, user_id="bob")).context
+        other_tenant = (await read_user_memories(conn, tenant_id="someone-else", user_id=principal.user_id)).context
     assert [m["value"] for m in mine] == ["peanuts"]
     assert other == [] and other_tenant == []
 
