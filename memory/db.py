@@ -8,12 +8,15 @@ multi-row writes open an explicit transaction (`async with conn.transaction()`).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import psycopg
 from pgvector.psycopg import register_vector_async
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+TENANT_SETTING = "mnemo.tenant_id"
 CONNECT_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
@@ -66,3 +69,15 @@ async def open_pool(url: str, *, max_size: int = 10, min_size: int = 1) -> Async
     )
     await pool.open(wait=True, timeout=15)
     return pool
+
+
+@asynccontextmanager
+async def tenant_connection(pool: AsyncConnectionPool, tenant_id: str) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection inside one transaction scoped to `tenant_id`.
+
+    Row-level security reads the tenant from the transaction-local setting `mnemo.tenant_id`, so every
+    statement of a request runs inside this block; nested `conn.transaction()` blocks become savepoints.
+    """
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant_id))
+        yield conn
