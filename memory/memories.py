@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 SINGLE_VALUED_KEYS = frozenset({
     "profile.name", "profile.location", "profile.age", "profile.occupation", "profile.employer",
     "preference.reply_language", "preference.reply_style", "constraint.diet", "constraint.budget",
-    "fact.temporary_location", "fact.temporary_state",
+    "constraint.deadline", "fact.temporary_location", "fact.temporary_state",
 })
 # A lasting statement of one of these ends the matching temporary state.
 ENDS_TEMPORARY = {"profile.location": "fact.temporary_location"}

@@ -66,6 +66,12 @@ _FINDERS = (
          rf"(?:\w+\s+)?{_TOOL_VERB}\s+(?:tous\s+|all\s+|mostly\s+|surtout\s+|principalement\s+|mainly\s+)?"
          r"(?:sur|on|with|avec|sous|du|de\s+la|des|de\s+l')\s+(?P<v>.+)", "business.tools", 0.75),
     find(r"\b(?:on|we|nous)\s+(?:\w+\s+)?(?:utilise|utilisons|use|uses)\s+(?P<v>.+)", "business.tools", 0.75),
+    # a tool switch: "we switched from Jira to Linear", "on est passés sur Pennylane", "on a migré vers Odoo"
+    find(r"\b(?:we|on|nous|i|je|j')\s*(?:(?:just|finally|recently|enfin|finalement)\s+)?(?:(?:have|'ve)\s+)?(?:switched|moved"
+         r"|migrated|changed|est\s+passee?s?|sommes\s+passee?s?|suis\s+passee?|a\s+migre|avons\s+migre|ai\s+migre"
+         r"|a\s+change)\s+(?:from\s+\S+(?:\s+\S+)?\s+|de\s+\S+\s+)?(?:to|over\s+to|sur|vers|a|pour)\s+(?P<v>[A-Za-z][\w.-]*"
+         r"(?:\s+[A-Za-z][\w.-]*)?)", "business.tools", 0.7,
+         check=lambda v: re.match(r"(?:a|an|the|un|une|le|la|les|l|my|mon|ma|new|vegan|vegetarian|keto)\b", v) is None),
     find(r"\b(?:la|le|les|l'|our|the|notre|nos)\s*(?:[\w-]+)\s+(?:passe|passent|goes|go|runs?|tourne|tournent)\s+"
          r"(?:par|through|via|on|sur|sous|with|avec)\s+(?P<v>.+)", "business.tools", 0.75),
     find(r"\b(?:our|notre|my|mon|ma)\s+(?:crm|erp|stack|logiciel(?:\s+\w+)?|outil(?:\s+\w+)?|tools?|software"
@@ -73,15 +79,16 @@ _FINDERS = (
          r"\s+(?P<v>.+)", "business.tools", 0.8),
     find(r"\b(?:i|j'|je)\s*(?:use|utilise)\s+(?P<v>.+?)\s+(?:at\s+work|for\s+work|au\s+(?:boulot|travail|bureau)"
          r"|pour\s+(?:le\s+)?(?:boulot|travail))\b", "business.tools", 0.7),
-    find(r"\b(?:we|on|nous|our\s+(?:clients|customers)|nos\s+clients)\s+(?:\w+\s+)?(?:work(?:ing)?\s+(?:mostly\s+|mainly"
-         r"\s+)?with|serve|sell\s+to|travaille\s+(?:surtout\s+)?avec|vend\s+(?:surtout\s+)?a|bosse\s+avec)\s+(?P<v>.+)",
+    find(r"\b(?:we|on|nous|our\s+(?:clients|customers)|nos\s+clients|je|i)\s+(?:\w+\s+)?(?:work(?:ing)?\s+(?:mostly\s+"
+         r"|mainly\s+)?with|serve|sell\s+(?:(?:mostly|mainly|only)\s+)?to|(?:travaille|bosse)\s+(?:(?:surtout|beaucoup"
+         r"|principalement|souvent|uniquement)\s+)?(?:avec|pour)(?=\s+(?:des|les|de)\b)|vend\s+(?:surtout\s+)?a)\s+(?P<v>.+)",
          "business.clients", 0.7),
 )
 
 
 _GATE = re.compile(rf"\b(?:{_COUNT}|{_COMPANY_NOUN}|on|we|we're|nous|notre|nos|our|utilise\w*|use[sd]?|using|passe\w*"
                    r"|goes|go|runs?|tourne\w*|crm|erp|logiciel|outil|software|tools?|caisse|pos|compta|hosting"
-                   r"|hebergeur|bank|banque|just|juste|only|seulement|\d+|\w+aine)\b")
+                   r"|hebergeur|bank|banque|just|juste|only|seulement|\d+|\w+aine|bosse|travaille|sell|switched|migre)\b")
 
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:

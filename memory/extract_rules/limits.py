@@ -16,7 +16,8 @@ _FINDERS = (
     find(rf"(?P<v>{_MONEY})\s*(?:max(?:imum)?|maxi|tops|grand\s+max|at\s+(?:the\s+)?most|pas\s+plus|no\s+more|max\s+budget)\b",
          "constraint.budget", 0.8, cut=COMMA_CUT),
     find(r"\b(?:budget|spend|depenser|mettre|payer|pay)\b[^.!?;]{0,40}?\b(?:max(?:imum)?|around|about|of|is|de|environ|plus"
-         r"\s+de|more\s+than|under|below|moins\s+de)\s+(?P<v>\d[\d\s.,]*\d\s*k?|\d+\s*k)\b", "constraint.budget", 0.75,
+         r"\s+de|more\s+than|under|below|moins\s+de|now|to|a|est|passe\s+a|up\s+to|down\s+to|raised\s+to|lowered\s+to"
+         r"|cut\s+to)\s+(?P<v>\d[\d\s.,]*\d\s*k?|\d+\s*k)\b", "constraint.budget", 0.75,
          cut=COMMA_CUT),
     find(r"(?:^|\b(?:i'?m|i\s+am|je\s+suis|jsuis)\s+)(?:(?:very|severely|seriously|deathly|highly|tres|gravement|super)\s+)*"
          r"allergi(?:c|que)s?\s+(?:to\s+|aux?\s+|a\s+la\s+|a\s+l'\s*|a\s+)(?P<v>.+)", "constraint.allergy", 0.85,

@@ -41,12 +41,14 @@ _ONE_OFF = re.compile(r"\b(?:this\s+(?:one|time|question|answer|message|comparis
 _FORM_RE = re.compile(_FORM)
 _TASK = re.compile(r"\b(?:a|an|one|two|three|un|une|deux|trois|me\s+a|moi\s+un)\s+(?:\w+\s+)?(?:poem|poeme"
 r"|story|histoire"
-                   r"|email|mail|letter|lettre|list|liste|idea|idee|recipe|recette|haiku|plan|essay|article|summary)\b")
+                   r"|email|mail|letter|lettre|list|liste|idea|idee|recipe|recette|haiku|plan|essay|article|summary|resume"
+                   r"|synthese|traduction|translation|draft|brouillon|tableau|table|chart|graphique|schema)\b")
 
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
     """A standing request about the form of answers in folded[start:end] (one clause)."""
-    if _ONE_OFF.search(folded, start, end) or _TASK.search(folded, start, end):
+    task = _TASK.search(folded, start, end) and not _LASTING.search(folded, start, end)
+    if _ONE_OFF.search(folded, start, end) or task:
         return []
     form = _FORM_RE.search(folded, start, end)
     if not form:

@@ -39,11 +39,13 @@ _FINDERS = (
          r"|little|small|petit|petite|tiny)\s+)*(?P<v>(?:side[\s-]project|projet\s+perso\w*|projet\s+personnel)\b.*)",
          "fact.side_project", 0.8, cut=re.compile(SOFT_CUT.pattern + r"|(?<!\s)\s*+,|(?<!\s)\s++(?:pour|to|for)\b"),
          max_words=6),
+    find(r"\b(?:my|mon|ma)\s+(?:little\s+|petit\s+)?(?:side[\s-]project|projet\s+perso\w*)\s*,?\s*(?:is|'s|c'\s*est|:)\s+"
+         r"(?P<v>.+)", "fact.side_project", 0.8, cut=re.compile(SOFT_CUT.pattern + r"|(?<!\s)\s*+,"), max_words=8),
     find(r"\b(?:i|we|on|j'\s*ai|jai|nous\s+avons)\s+(?:(?:just|recently|finally|enfin|recemment)\s+)?(?:bought|got|adopted"
          r"|a\s+achete|ai\s+achete|achete|avons\s+achete|a\s+adopte|adopte|avons\s+adopte)\s+(?P<v>(?:an?|un|une|our|notre"
          r"|a\s+new)\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?)", "fact.possession", 0.7, cut=_STOP, max_words=4),
 )
-_GATE = re.compile(r"\b(?:i|we|je|j|on|jai|nous)\b")
+_GATE = re.compile(r"\b(?:i|we|je|j|on|jai|nous|my|mon|ma)\b")
 
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:

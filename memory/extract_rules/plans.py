@@ -61,6 +61,53 @@ _SOON = (r"(?:tomorrow|tonight|demain|ce\s+soir|this\s+(?:weekend|week|evening|a
 _TRAILING_TIME = find(rf"^(?:je|j'|on|we|i)\s*(?P<v>(?!(?:suis|am|vis|live"
                       rf"|habite|was|were|had|did|ai|avons|a|\w+ed)\b)[a-z'][^.!?;]*?(?<!\ble\s)(?<!\bles\s)"
                       rf"(?<!\bevery\s){_SOON}(?:\s+(?:soir|matin|morning|evening))?)", "intent.plan", 0.7)
+# No subject but a plan: "Planning to sell my car next month", "Gonna call the bank on Monday".
+_SUBJECTLESS = find(r"^(?:planning|hoping|going|about|gonna|need|needing|have|got|trying)\s*(?:to\s+)?(?P<v>[a-z].+)",
+                    "intent.plan", 0.75)
+# Any first-person action with a time to come: "On part en Corse en juillet", "I'm flying to Montreal on the 12th".
+_STATIVE = (r"suis|am|vis|live|habite|was|were|had|did|ai|avons|a|etais|avais|been|have|has|got|feel|felt|think|know"
+            r"|like|love|hate|see|sens|pense|crois|sais|aime|adore|deteste|trouve|m'\s*appelle|s'\s*appelle|work|bosse"
+            r"|enjoy|prefer|dislike|want|wish|hope|guess|believe|mean|remember|forget|understand|agree|own|only|usually"
+            r"|prefere|veux|voudrais|espere|comprends|connais|peux|dois|n'|ne|(?:sort|kind)\s+of|kinda|really|still"
+            r"|travaille|\w+ed")
+_PLAN_VERB = (r"(?:fly|go|head|leave|travel|visit|start|move|call|meet|book|sign|pay|renew|buy|sell|pick\s+up"
+              r"|drop\s+off|drive"
+              r"|take|launch|present|pitch|submit|send|finish|begin|return|get\s+back|come\s+back|celebrate|host|register|apply"
+              r"|interview|quit|resign|see|repaint|paint|fix|clean|order|cancel|open|close|run|attend|join)"
+              r"|(?:pars|part|partons|allons|vais|va|commence|commencons|demenage|demenageons|emmenage|appelle|rencontre|vois"
+              r"|passe|prends|reprends|signe|organise|recois|rentre|reviens|visite|depose|achete|vends|inscris|presente|lance"
+              r"|fete|rends|envoie|finis|termine|attaque|rejoins|quitte|repeins|change|prepare|m'\s*inscris|m'\s*installe"
+              r"|installe|pose|file|monte|descends|vole|atterris)")
+_TIMED_ACTION = find(rf"^(?:je\s+|j'\s*|jvais\s+|on\s+|nous\s+|we\s+|i\s+)(?:(?:finally|will|also|aussi|enfin)\s+)?"
+                     rf"(?P<v>(?:{_PLAN_VERB})\b[^.!?;]*)"
+                     rf"|^(?:i\s*'?\s*m|im|i\s+am|we\s*'?\s*re|we\s+are)\s+(?P<v2>(?:flying|going|heading|leaving|travel+ing"
+                     r"|visiting|starting|moving|calling|meeting|booking|signing|selling|buying|driving|taking|launching"
+                     r"|presenting|pitching|submitting|sending|finishing|returning|celebrating|hosting|interviewing|quitting"
+                     r"|seeing|repainting|painting|fixing|attending|joining|picking\s+up)\b[^.!?;]*)", "intent.plan",
+                     0.7,
+                     max_words=14)
+_NOT_SOON = re.compile(r"\b(?:last|ago|yesterday|hier|dernier|derniere|il\s+y\s+a|depuis|since|every|each|tous\s+les"
+                       r"|toutes\s+les|chaque|usually|always|toujours|souvent|often|never|jamais|d'habitude"
+                       r"|(?:mon|tues|wednes|thurs|fri|satur|sun)days|weekends|(?:for|over|pendant|durant)\s+(?:about\s+|the"
+                       r"\s+(?:next|last|past)\s+|plus\s+de\s+|environ\s+)?\w+\s+(?:days|weeks|months|years|jours|semaines|mois|ans)"
+                       r"|le\s+(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|week-?end|soir|matin)\b(?!\s+(?:prochain"
+                       r"|\d)))\b")
+# Life searches and preparations: "je cherche un appart à Bordeaux", "I'm training for my first half marathon",
+# "en reconversion pour devenir électricien".
+_PURSUITS = (
+    find(r"\b(?:je\s+(?:re)?cherche|on\s+(?:re)?cherche|nous\s+cherchons|i'?m\s+(?:looking|searching|hunting)\s+for"
+         r"|i\s+am\s+looking\s+for|we'?re\s+looking\s+for)\s+(?P<v>(?:(?:un|une|a|an|new|nouvel?|nouvelle|our|notre"
+         r"|mon|ma|my|another|autre)\s+)+(?:[\w-]+\s+)?(?:appart\w*|logement|maison|house|home|flat|apartment|job|boulot"
+         r"|travail|taf|poste|stage|alternance|internship|emploi|school|ecole|creche|nanny|nounou|daycare|voiture|car"
+         r"|coloc\w*|roommate|associe|cofounder|co-founder)\b.*)", "intent.plan", 0.75, max_words=12),
+    find(r"\b(?:i'?m\s+(?:training|in\s+training)\s+for|je\s+m'\s*entraine\s+pour|(?:i'?m\s+(?:preparing|studying"
+         r"|revising)\s+for|je\s+(?:prepare|revise\s+pour|passe))\s+(?=(?:an?|my|the|un|une|le|la|mon|ma)\s+(?:\w+\s+)?"
+         r"(?:marathon|half|semi|trail|triathlon|ironman|race|course|exam|examen|concours|bac|permis|driving|diplome"
+         r"|degree|master|these|phd|certification|toefl|ielts|bar|cap|bts)))(?P<v>.+)", "goal.objective", 0.75),
+    find(r"\b(?:pour|afin\s+de|to|in\s+order\s+to|so\s+i\s+can)\s+(?P<v>(?:devenir|become)\s+.+)", "goal.objective",
+         0.75, check=lambda v: len(v.split()) >= 2),
+)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|je|j|my|mon|ma|mes|on|we|nous)\b|\bj'")
 _GOAL_FINDERS = (find(_GOAL_NOUN, "goal.objective", 0.85),)
 _WANT_FINDER = find(_WANT, "goal.objective", 0.8)
 _WILL_FINDER = find(_WILL, "intent.plan", 0.8)
@@ -78,7 +125,8 @@ _GATE = re.compile(
     r"\b(?:want|wanna|hope|plan|planning|intend|aim|love|like|aimerais|voudrais|espere|ambitionne|envisage|veux|souhaite"
     r"|vise|compte|reve|projette|prevois|veut|voudrait|aimerait|voulons|visons|souhaitons|esperons|goal|objective|objectif"
     r"|but|dream|ambition|resolution|ll|will|going|gonna|about|need|have|must|got|vais|jvais|dois|jdois|faut|prevu|va"
-    r"|dream|reve)\b"
+    r"|dream|reve|cherche|recherche|cherchons|looking|searching|hunting|training|entraine|preparing|prepare|studying"
+    r"|revising|revise|passe|devenir|become|planning|hoping|trying|needing)\b"
 )
 
 
@@ -103,7 +151,9 @@ def candidates(text: str, folded: str, start: int, body: int, end: int, language
         if not has_time:
             return []
         return [replace(_widen(cand, text, folded, start, end), category="intent", key="intent.plan")]
-    if cand := apply(_WILL_FINDER, text, folded, start, end, language, factor):
+    cand = apply(_WILL_FINDER, text, folded, start, end, language, factor) or apply(
+        _SUBJECTLESS, text, folded, body, end, language, factor)
+    if cand:
         what = _fold_value(cand, folded, text)
         if _NOT_PLAN.match(what):
             return []
@@ -115,8 +165,15 @@ def candidates(text: str, folded: str, start: int, body: int, end: int, language
         if has_time or re.match(_ACTION, what):
             return [_widen(cand, text, folded, start, end)]
         return []
+    if _FIRST_PERSON.search(folded, start, end):
+        for finder in _PURSUITS:
+            if cand := apply(finder, text, folded, start, end, language, factor):
+                return [cand]
     for finder in (_FRONT_FINDER, _TRAILING_TIME):
         if cand := apply(finder, text, folded, body, end, language, factor):
+            return [cand]
+    if has_time and not long_horizon and not _NOT_SOON.search(clause):
+        if cand := apply(_TIMED_ACTION, text, folded, body, end, language, factor):
             return [cand]
     return []
 

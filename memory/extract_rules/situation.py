@@ -101,6 +101,54 @@ _MORE = (
     find(r"\b(?:{_BE}|i'?m\s+)(?:very\s+|tres\s+)?(?:sensitive|sensible|intolerante?)\s+(?:to|a|au|aux)\s+(?P<v>.+)"
          .replace("{_BE}", _BE), "constraint.health", 0.8, cut=COMMA_CUT),
 )
+_SPOUSE = (r"(?:wife|husband|partner|girlfriend|boyfriend|fiancee?|spouse|femme|mari|copine|copain|conjointe?|compagne"
+           r"|compagnon)")
+_LIFE = (
+    # a spouse said alongside the user: "ma femme et moi", "my husband and I", "avec mon mari", "my wife and kids"
+    find(rf"\b(?:(?:my|ma|mon)\s+(?P<v>{_SPOUSE})\s+(?:and\s+(?:i|me)|et\s+moi|and\s+(?:the\s+)?(?:kids|children)|et\s+"
+         rf"(?:les|mes)\s+enfants)\b|\b(?:with|avec)\s+(?:my|ma|mon)\s+(?P<v2>{_SPOUSE})\b)", "profile.family", 0.75),
+    # where and how the user lives: "I share a flat with two roommates", "je vis en colocation", "I live alone"
+    find(r"\b(?:i\s+(?:share|live\s+in)|je\s+(?:partage|vis\s+(?:en|dans)|suis\s+en|habite\s+(?:en|dans)))\s+(?P<v>(?:an?|un|une"
+         r"|the|my|mon|ma)?\s*(?:\w+\s+)?(?:flat|apartment|house|appart\w*|maison|colocation|coloc|studio|flatshare|houseshare"
+         r"|shared\s+\w+)\b.*)", "fact.home", 0.75, cut=COMMA_CUT, max_words=8),
+    find(r"\b(?:i\s+live|je\s+vis|j'\s*habite)\s+(?P<v>(?:alone|seule?|with\s+my\s+\w+|avec\s+(?:mes|mon|ma)\s+\w+"
+         r"|en\s+colocation|in\s+a\s+flatshare))\b", "fact.home", 0.75),
+    find(r"\b(?:my|mon|ma|notre|our)\s+(?P<v>(?:flat|apartment|house|appart\w*|maison|studio|logement)\s+(?:is|est|fait|has|a"
+         r"|n'\s*a)\s+.+)", "fact.home", 0.7, cut=COMMA_CUT, max_words=8),
+    # a regular activity: "I volunteer at a food bank", "I sing in a choir", "je chante dans une chorale"
+    find(r"\b(?:i|we)\s+(?:(?:also|still|regularly|sometimes|often|usually)\s+)?(?:volunteer|sing|dance|coach|train|swim"
+         r"|knit|sew|paint|brew|collect|foster|mentor)\s+(?P<v>(?:at|in|for|with|on)?\s*.+)", "fact.activity", 0.7,
+         cut=COMMA_CUT, max_words=8),
+    find(r"\b(?:je|j')\s*(?:chante|danse|peins|tricote|couds|entraine|nage|collectionne|benevole|brasse|encadre)\s+"
+         r"(?P<v>.+)", "fact.activity", 0.7, cut=COMMA_CUT, max_words=8),
+    find(r"\b(?:je\s+|i\s+)(?P<v>(?:cours|run|nage|swim|fais\s+du\s+sport|work\s+out)\b.*\b(?:tous\s+les"
+         r"|toutes\s+les|every|each|chaque|(?:\w+\s+)?(?:fois|times)\s+(?:par|a|per)|le\s+(?:lundi|mardi|mercredi|jeudi"
+         r"|vendredi|samedi|dimanche|matin|soir)|on\s+\w+days)\b.*)", "fact.activity", 0.7, cut=COMMA_CUT),
+    # a project under way: "we're renovating an old farmhouse", "je retape une vieille maison"
+    find(r"\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:(?:currently|slowly|still)\s+)?(?P<v>(?:renovating|restoring|building"
+         r"|remodel+ing|fixing\s+up|doing\s+up)\s+.+)|\b(?:je|on|nous)\s+(?:(?:retape|renove|restaure|construis|construit"
+         r"|retapons|renovons|construisons)\s+)(?P<v2>.+)", "fact.project", 0.7, cut=COMMA_CUT, max_words=8),
+    # not driving: "I don't drive", "je n'ai pas le permis", "je ne conduis pas"
+    find(r"\b(?:i\s+(?:don'?t|do\s+not|can'?t|cannot|never)\s+(?P<v>drive)\b|\bje\s+(?:ne\s+)?(?P<v2>conduis)\s+(?:pas|plus"
+         r"|jamais))", "fact.driving", 0.75, polarity="negative"),
+    # a second possession in a list: "on a deux chiens et un jardin immense"
+    find(rf"\b(?:i\s+have|i'?ve\s+got|j'\s*ai|jai|on\s+a|we\s+have|nous\s+avons)\b[^.!?;]*?\s(?:and|et)\s+(?P<v>(?:an?|un|une"
+         rf"|two|deux|three|trois|\d+)\s+(?:[\w-]+\s+)?{_POSSESSION}\b.*)", "fact.possession", 0.7, cut=COMMA_CUT,
+         max_words=5),
+    # a diet the user switched to: "I switched to a vegan diet", "je suis devenu végan", "je suis passée au végétarien"
+    find(r"\b(?:i\s+(?:(?:just|recently)\s+)?(?:switched|went|turned|converted|moved)\s+(?:to\s+)?(?:an?\s+|fully\s+)?"
+         r"|i'?ve\s+(?:gone|become|turned)\s+(?:fully\s+)?|i\s+became\s+(?:an?\s+)?|je\s+suis\s+(?:devenue?|passee?\s+(?:au|a\s+l'"
+         r"|a\s+une?\s+(?:alimentation|regime)|en))\s*)(?P<v>(?:vegan|vegetarian|pescatarian|keto|gluten[\s-]free|plant[\s-]based"
+         r"|halal|kosher|vegan[e]?|vegetarien\w*|vegetalien\w*|pescetarien\w*|flexitarien\w*|sans\s+gluten|vege)\b)",
+         "constraint.diet", 0.85),
+    # a deadline that moved: "we moved the launch to October 3rd", "la deadline est repoussée au 12 mai"
+    find(r"\b(?:(?:we|i|they|on|ils)\s+(?:have\s+)?(?:moved|pushed|postponed|brought\s+forward|delayed|a\s+repousse"
+         r"|a\s+decale|a\s+avance)\s+(?:back\s+)?(?:the|my|our|le|la|ma|mon|notre)\s+\w+(?:\s+\w+)?\s+(?:back\s+)?"
+         r"|(?:the|my|our|la|ma|notre|le|mon)\s+(?:deadline|due\s+date|launch|lancement|rendu|livraison|date\s+limite"
+         r"|echeance|presentation|soutenance)\s+(?:is\s+now|has\s+(?:been\s+)?moved|moved|was\s+moved|got\s+moved"
+         r"|(?:a\s+ete\s+|est\s+)(?:repoussee?|decalee?|avancee?|deplacee?)|is\s+(?:pushed|postponed|moved))\s+)"
+         r"(?:to|until|au|a|a\s+la|en|pour)\s+(?P<v>.+)", "constraint.deadline", 0.8, cut=COMMA_CUT, max_words=6),
+)
 _STATE = find(rf"(?:^|\b)(?:{_STATE_AT})\s+(?P<v>.+)", "fact.temporary_location", 0.8, cut=COMMA_CUT, max_words=6)
 _TIME_IN_VALUE = re.compile(r"\s+(?:this|for|until|till|ce|cette|pour|pendant|jusqu|d'\s*ici|en\s+ce|right|depuis"
                             r"|next|la\s+semaine|le\s+mois)\b")
@@ -112,11 +160,20 @@ _GATE = re.compile(
     r"|drive|rent|ride|get|commute|go|cycle|bike|walk|take|work|grew|was|started|began|suffer|shouldn'?t|must)|pas\s+d"
     r"|no|aucun|my|mon|on\s+a|nous\s+avons|we|j'\s*apprends|japprends|j'\s*etudie|j'\s*(?:peux|dois))\b"
 )
+_LIFE_GATE = re.compile(
+    r"\b(?:my|ma|mon|notre|our|with|avec|share|partage|live|vis|habite|j'\s*habite|volunteer|sing|dance|coach|train|swim"
+    r"|knit|sew|paint|brew|collect|foster|mentor|chante|danse|peins|tricote|couds|entraine|nage|collectionne|benevole"
+    r"|brasse|encadre|cours|run|sport|work\s+out|renovating|restoring|building|remodel+ing|fixing|doing|retape|renove"
+    r"|restaure|construis|construit|retapons|renovons|construisons|and|et|drive|conduis|switched|went|turned|converted"
+    r"|moved|gone|become|became|devenue?|passee?|pushed|postponed|delayed|brought|repousse|decale|avance|deadline|launch"
+    r"|lancement|rendu|livraison|limite|echeance|presentation|soutenance)\b"
+)
 
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
     """Situation facts in folded[start:end]."""
-    found = apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+    found = (apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+             + apply_all(_LIFE, text, folded, start, end, language, factor, _LIFE_GATE))
     return found + [c for c in apply_all(_MORE, text, folded, start, end, language, factor, _GATE)
                     if not any(c.value in f.value or f.value in c.value for f in found)]
 

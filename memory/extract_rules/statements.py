@@ -47,8 +47,9 @@ _I = r"i\s+"
 _IM = r"(?:i\s*'\s*m|i\s+am|i\s+m|im)\s+"
 _JE = r"(?:je\s+|j'\s*|j\s+|j(?=[aehiouys]))"  # je, j', "j aime", "jaime"
 _NE = r"(?:ne\s+|n'\s*|n\s+)?"
-_ADV = (r"(?:(?:really|also|still|truly|absolutely|totally|just|do|kinda|definitely|generally|usually"
-        r"|mostly|honestly|particularly|quite|actually|strictly|only)\s+)*")
+_ADV = (r"(?:(?:really|realy|rly|also|still|truly|absolutely|totally|just|do|kinda|sorta|kind\s+of|sort\s+of"
+        r"|definitely|generally|usually|mostly|honestly|particularly|quite|actually|strictly|only|much|pretty\s+much"
+        r"|genuinely|secretly|low[\s-]?key|now|also\s+really|reaaally|obviously|totally)\s+)*")
 _NEG = rf"(?:(?P<neg>don'?t|do\s+not|no\s+longer|never|can'?t|cannot|can\s+not|didn'?t)\s+{_ADV})?"
 _FR_NEG = r"(?:\s+(?P<neg>pas|plus|jamais|point|guere))?"
 _FR_ADV = (r"(?:\s+(?:trop|beaucoup|vraiment|bien|tellement|enormement|du\s+tout|particulierement"
@@ -166,8 +167,12 @@ _HYPOTHETICAL = re.compile(
 )
 _REPORTED = re.compile(r"(?<!\bi\s)\b(?:said|says|told|tells|asked|wrote|claims?|claimed|dit|disait|raconte|affirme)\b")
 _FILLER = re.compile(
-    r"(?:(?P<hedge>i\s+think|i\s+guess|i\s+believe|probably|maybe|perhaps|je\s+pense\s+que|je\s+crois\s+que"
-    r"|peut-etre\s+que|peut-etre|il\s+me\s+semble\s+que)|well|so|and|but|also|oh|ok|okay|yes|yeah|yep"
+    r"(?:(?P<hedge>i\s+think|i\s+guess|i\s+believe|i\s+suppose|i'?d\s+say|i\s+feel\s+like|probably|maybe|perhaps"
+    r"|je\s+pense\s+que|je\s+crois\s+que|je\s+dirais\s+que|j'\s*avoue\s+que|j'\s*ai\s+l'\s*impression\s+que"
+    r"|peut-etre\s+que|peut-etre|il\s+me\s+semble\s+que|apparemment|sans\s+doute)|well|so|and|but|also|oh|ok"
+    r"|okay|yes|yeah|yep|i\s+mean|to\s+be\s+honest|tbh|a\s+vrai\s+dire|en\s+gros|du\s+coup|finalement|finally"
+    r"|in\s+the\s+end|au\s+final|anyhow|oh\s+and|quick\s+update|update|petite\s+mise\s+a\s+jour|petite\s+precision"
+    r"|correction|for\s+context|pour\s+le\s+contexte|pour\s+info|at\s+the\s+moment|these\s+days|nowadays"
     r"|actually|honestly|btw|by\s+the\s+way|fyi|for\s+the\s+record|just\s+so\s+you\s+know|personally"
     r"|anyway|hi|hello|hey|please|remember\s+that|remember|note\s+that|keep\s+in\s+mind\s+that"
     r"|don't\s+forget\s+that|as\s+you\s+know|from\s+now\s+on|going\s+forward|always|et|mais|donc|alors"
@@ -181,7 +186,8 @@ _SARCASM = re.compile(r"[\U0001f643\U0001f644\U0001f612]|^\W*(?:oh|ouais|yeah|wo
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+(?P<end>[.!?]*)")
 _CLAUSE_BREAK = re.compile(  # only before a new first-person subject, so "jazz, rock and blues" stays whole
     r"(?:[,;:]|\s-\s|\b(?:and|but|so|also|because|et|mais|donc|puis|alors|car|parce\s+que)\b)\s*+"
-    r"(?=(?:i|i'm|im|i'd|je|my|mon|ma|mes|moi)\b|j'|j(?=ai|aime|adore|habite|suis|deteste|prefere|travaille)"
+    r"(?=(?:i|i'm|im|i'd|je|my|mon|ma|mes|moi(?!\s*,?\s*(?:on|nous|we)\b))\b|j'|j(?=ai|aime|adore|habite|suis|deteste"
+    r"|prefere|travaille)|(?:on|nous|we)\s+(?:habite|habitons|vit|vivons|live)\b"
     r"|no\s+(?:meetings?|calls?)\b|pas\s+de\s+(?:reunion|rdv|rendez|appel))"
 )
 
@@ -230,6 +236,7 @@ _BAD_FIRST = frozenset(  # "I love it", "I like when you...", "I love my wife": 
     " ici pas ne".split()
 )
 _NAME_TOKEN = re.compile(r"[a-z][a-z'-]*")
+_QUANTITY = re.compile(r"(?:\d|two|three|four|five|deux|trois|quatre|cinq|dix|ten|once|twice|une\s+fois)")
 _NOT_NAME_WORD = re.compile(rf"{_DEMONYMS}|{_DIETS}|{_LANGS}")
 
 
@@ -301,14 +308,14 @@ _PROFILE_RULES = (
     _r(rf"moi\s*,?\s*c'\s*est\s+{_V}", "profile.name", "fr", 0.85, **_NAME),
     _r(rf"(?:tu\s+peux\s+m\s*'?\s*appeler|appelle[sz]?[\s-]*moi)\s+{_V}", "profile.name", "fr", 0.9,
        **_WEAK_NAME),
-    _r(rf"(?:{_I}{_ADV}{_NEG}(?:live|reside)|{_IM}(?:(?P<neg2>not|no\s+longer)\s+)?(?:living|based|located"
+    _r(rf"(?:(?:{_I}|we\s+){_ADV}{_NEG}(?:live|reside)|{_IM}(?:(?P<neg2>not|no\s+longer)\s+)?(?:living|based|located"
        rf"|settled))\s+(?:in|at|near|outside(?:\s+of)?|around)\s+{_V}", "profile.location", "en", 0.9,
        **_PLACE),
     _r(rf"(?:i\s*'?\s*ve|i\s+have)\s+(?:been\s+living|lived)\s+in\s+{_V}", "profile.location", "en", 0.85,
        **_PLACE),
     _r(rf"(?:{_I}(?:just\s+|recently\s+)?|i\s*'?\s*ve\s+(?:just\s+)?)(?:moved|relocated)\s+(?:to|in)\s+{_V}",
        "profile.location", "en", 0.8, **_PLACE),
-    _r(rf"{_JE}{_NE}(?:habite|vis|reside)(?:\s+(?P<neg>pas|plus|jamais))?(?:\s+(?:actuellement|maintenant"
+    _r(rf"(?:{_JE}{_NE}(?:habite|vis|reside)|on\s+(?:habite|vit)|nous\s+(?:habitons|vivons))(?:\s+(?P<neg>pas|plus|jamais))?(?:\s+(?:actuellement|maintenant"
        rf"|desormais))?\s+(?:(?:a|au|aux|en|dans|sur|pres\s+de|vers)\s+)?{_V}", "profile.location", "fr", 0.9,
        **_PLACE),
     _r(rf"{_JE}(?:suis|me\s+suis)\s+(?:base|installe|domicilie)e?s?\s+(?:a|au|aux|en|dans|sur)\s+{_V}",
@@ -318,11 +325,13 @@ _PROFILE_RULES = (
     _r(rf"{_IM}(?:originally\s+)?from\s+{_V}", "profile.origin", "en", 0.85, **_PLACE),
     _r(rf"{_JE}(?:viens|suis\s+originaire)\s+(?:de\s+la\s+|de\s+l'\s*|du\s+|des\s+|de\s+|d'\s*){_V}",
        "profile.origin", "fr", 0.85, check=_not_infinitive, **_PLACE),
-    _r(rf"{_I}{_ADV}{_NEG}(?:work|am\s+working)\s+as\s+(?:an?\s+)?{_V}", "profile.occupation", "en", 0.9,
+    _r(rf"(?:{_I}{_ADV}{_NEG}(?:work|am\s+working)|{_IM}{_ADV}working)\s+as\s+(?:an?\s+)?{_V}", "profile.occupation",
+       "en", 0.9,
        cut=_CUT_OCCUPATION),
     _r(rf"{_IM}(?:(?P<neg>not|no\s+longer)\s+)?(?:(?:currently|now|still)\s+)?(?:an?\s+)?{_V}",
        "profile.occupation", "en", 0.85, **_JOB),
-    _r(rf"{_JE}{_NE}(?:travaille|bosse)(?:\s+(?P<neg>pas|plus))?\s+(?:comme|en\s+tant\s+que)\s+(?:une?\s+)?{_V}",
+    _r(rf"{_JE}{_NE}(?:travaille|bosse)(?:\s+(?P<neg>pas|plus))?(?:\s+(?:maintenant|desormais|actuellement))?\s+(?:comme"
+       rf"|en\s+tant\s+que)\s+(?:une?\s+)?{_V}",
        "profile.occupation", "fr", 0.9, cut=_CUT_OCCUPATION),
     _r(rf"{_JE}{_NE}suis(?:\s+(?P<neg>pas|plus))?(?:\s+(?:actuellement|maintenant|encore))?\s+(?:une?\s+)?{_V}",
        "profile.occupation", "fr", 0.85, **_JOB),
@@ -334,7 +343,7 @@ _PROFILE_RULES = (
     _r(rf"{_JE}suis\s+(?:une?\s+)?(?P<occ>[a-z][a-z\s-]{{1,40}}?)\s+chez\s+{_V}", "profile.employer", "fr",
        0.85),
     _r(rf"{_IM}{_AGE}\s*(?:years?\s*old|yrs?(?:\s*old)?|y\.?o\b)", "profile.age", "en", 0.95),
-    _r(rf"{_IM}{_AGE}$", "profile.age", "en", 0.7),
+    _r(rf"{_IM}{_AGE}(?=\s*(?:,|$))", "profile.age", "en", 0.7),
     _r(rf"{_JE}ai\s+{_AGE}\s*ans\b(?!\s*(?:d'|de\b))", "profile.age", "fr", 0.95),
     _r(rf"{_I}{_ADV}{_NEG}(?:can\s+)?speak\s+{_V}", "profile.language", "en", 0.9, **_SPOKEN),
     _r(rf"(?:{_IM}(?:fluent|bilingual)\s+in|my\s+(?:native\s+language|mother\s+tongue|first\s+language)\s+is)"
@@ -349,10 +358,11 @@ _PREFERENCE_RULES = (
     _r(rf"{_I}{_ADV}{_NEG}(?:(?:like|love|enjoy|adore|dig|fancy)|(?P<bad>hate|dislike|detest|loathe|despise"
        rf"|can'?t\s+stand|cannot\s+stand|can'?t\s+bear))\s+{_V}", "preference", "en", 0.85, split=True),
     _r(rf"{_I}{_ADV}{_NEG}prefer\s+{_V}", "preference", "en", 0.85, split=True, cut=_CUT_PREFER),
-    _r(rf"{_IM}(?:(?P<neg>not|no\s+longer)\s+)?(?:(?:really|so|totally|very|a|an|big|huge|great)\s+)*(?:into"
+    _r(rf"{_IM}(?:(?P<neg>not|no\s+longer)\s+)?(?:(?:really|so|totally|very|a|an|big|huge|great|kinda|sorta|kind\s+of"
+       rf"|sort\s+of|pretty|quite|getting|now|still|also|increasingly|more\s+and\s+more)\s+)*(?:into"
        rf"|fan\s+of|crazy\s+about|obsessed\s+with|passionate\s+about|keen\s+on|fond\s+of)\s+{_V}",
        "preference", "en", 0.8, split=True),
-    _r(rf"my\s+(?:(?:absolute|all[\s-]time|very)\s+)?(?:favou?rite|fave?)\s+(?P<topic>[a-z][a-z\s-]{{0,30}}?)"
+    _r(rf"my\s+(?:(?:absolute|all[\s-]time|very|current)\s+)?(?:favou?rite|fave?|go-?\s*to)\s+(?P<topic>[a-z][a-z\s-]{{0,30}}?)"
        rf"\s*(?:is|are|'s|=|:)\s+{_V}", "preference", "en", 0.9),
     _r(rf"{_JE}{_NE}(?:(?:aime|adore|apprecie|kiffe|raffole|affectionne|supporte)|(?P<bad>deteste|hais|execre))"
        rf"{_FR_NEG}{_FR_ADV}\s+{_V}", "preference", "fr", 0.85, split=True),
@@ -508,7 +518,8 @@ def _from_match(rule: _Rule, m: re.Match[str], text: str, folded: str, hedged: b
     for ps, pe in _split(folded, vs, ve) if rule.split else [(vs, ve)]:
         ps, pe = _trim(folded, ps, pe, rule.lead)
         words = folded[ps:pe].split()
-        if not words or len(words) > rule.max_words or words[0] in _BAD_FIRST:
+        quantity = ps > vs and _QUANTITY.match(words[0]) if words else False  # "café, quatre tasses par jour"
+        if not words or len(words) > rule.max_words or words[0] in _BAD_FIRST or quantity:
             continue
         if rule.check and not rule.check(folded[ps:pe], text[ps:pe]):
             continue
@@ -555,7 +566,47 @@ def _skip_fillers(folded: str, start: int, end: int) -> tuple[int, bool]:
     return start, hedged
 
 
-def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool) -> list[Candidate]:
+_HEAD_BE = re.compile(r"(?:i\s*'?\s*m|i\s+am|im|je\s+suis|jsuis|j'\s*suis)\s+(?:[^\s,;]+\s+){0,3}?[^\s,;]+"
+                      r"(?=\s*(?:,|;|\band\b|\bet\b|$))")
+_HEAD_I = re.compile(r"(?:i|je|j')\s*(?=[a-z])")
+_LIST_SEP = re.compile(r"(?<!\s)\s*+[,;]\s*+(?:(?:and|et|plus)\s+)?|\s++(?:and|et)\s+")
+_BARE_VERB = re.compile(r"(?:live|work|speak|have|own|love|like|hate|enjoy|prefer|play|run|eat|drink|teach|study|habite"
+                        r"|vis|travaille|bosse|parle|adore|aime|deteste|mange|bois|joue|cours|enseigne|etudie|ai)\b")
+_SUBJECT_START = re.compile(r"(?:i|i'm|im|je|j|my|mon|ma|mes|on|we|nous|il|elle|he|she|they|ils|elles)\b|j'")
+
+
+def _elided_candidates(text: str, folded: str, body: int, ce: int) -> list[Candidate]:
+    """"I'm 45, divorced, and ...", "I live in Leeds, work as a nurse": list items that share the clause's subject
+    are read with it ("I'm divorced", "I work as a nurse"); values stay exact substrings of the message."""
+    english = folded.startswith("i", body)
+    if _HEAD_BE.match(folded, body, ce):
+        be = "I'm " if english else "je suis "
+    elif _HEAD_I.match(folded, body, ce):
+        be = None
+    else:
+        return []
+    out = []
+    seps = list(_LIST_SEP.finditer(folded, body, ce))
+    for n, sep in enumerate(seps):
+        ss, se = sep.end(), seps[n + 1].start() if n + 1 < len(seps) else ce
+        if ss >= se or _SUBJECT_START.match(folded, ss, se) or _QUESTION_START.match(folded, ss, se):
+            break  # a new subject: what follows is no longer about the user's first statement
+        if _BARE_VERB.match(folded, ss, se):
+            prefix = "I " if english else "je "
+        elif be and len(folded[ss:se].split()) <= 4 and "'s" not in folded[ss:se]:
+            prefix = be
+        else:
+            continue
+        piece = text[ss:se]
+        for cand in _clause_candidates(prefix + piece, prefix.lower() + folded[ss:se], 0, len(prefix) + se - ss,
+                                       False, names=False):
+            if cand.value in piece:
+                out.append(replace(cand, span=piece.strip(), confidence=round(cand.confidence * 0.9, 2)))
+    return out
+
+
+def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool, names: bool = True
+                       ) -> list[Candidate]:
     while ce > cs and folded[ce - 1] in " \t,;:-":
         ce -= 1
     while cs < ce and folded[cs].isspace():
@@ -574,7 +625,7 @@ def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool)
         if any(c.key.startswith("fact.temporary") for c in extra):  # never replaces the lasting city
             out = [c for c in out if c.key != "profile.location"]
         out += extra
-    for rule in () if out else _IM_NAME_RULES:
+    for rule in () if out or not names else _IM_NAME_RULES:
         if m := rule.pattern.match(folded, body, ce):
             out += _from_match(rule, m, text, folded, hedged, hypo_at)
     return out
@@ -610,6 +661,18 @@ def _sentence_candidates(text: str, folded: str, start: int, end: int, language:
     return out
 
 
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"|(?<!\w)'[^']*'(?!\w)")
+_QUOTE_CUE = re.compile(r"\b(?:translate|traduis|traduire|traduction|translation|how\s+do\s+you\s+say"
+                        r"|comment\s+(?:on\s+)?dit|means?|veut\s+dire|signifie|said|says|dit|wrote|ecrit|quote|citation|sentence|phrase)\b|^\s*\w+\s*:")
+
+
+def _mask_quotes(folded: str) -> str:
+    """A quoted sentence to translate or repeat is not the user's own statement: blank it (same length)."""
+    if not _QUOTE_CUE.search(folded):
+        return folded
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), folded)
+
+
 def refuses(text: str) -> bool:
     """An injection attempt or sarcasm: not a source of memories about the user, for any extractor."""
     folded = _fold(text[:_MAX_CHARS])
@@ -621,7 +684,7 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
     if not text or not text.strip():
         return []
     text = text[:_MAX_CHARS]
-    folded = _fold(text)
+    folded = _mask_quotes(_fold(text))
     if refuses(text):
         return []
     language = detect_language(text)
@@ -642,7 +705,8 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
         for cs, ce in _clauses(folded, ss, se):
             if _REPORTED.search(folded, ss, cs):  # "he told me: I'm vegan" is not the user's own statement
                 break
-            for cand in _clause_candidates(text, folded, cs, ce, question):
+            extra = [] if question else _elided_candidates(text, folded, _skip_fillers(folded, cs, ce)[0], ce)
+            for cand in _clause_candidates(text, folded, cs, ce, question) + extra:
                 slot = (cand.key, cand.value.casefold(), cand.polarity)
                 if slot not in found or found[slot].confidence < cand.confidence:
                     found[slot] = cand

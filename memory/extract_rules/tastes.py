@@ -30,7 +30,8 @@ _FINDERS = (
          r"|passion|weakness|guilty\s+pleasure|comfort\s+food|fave|favou?rite)\b", "preference", 0.8),
     find(rf"^{_OBJ}\s*+,?\s*+(?:c'\s*est|ce\s+sont|c\s+est)\s+"
          r"(?:(?P<neg>pas|vraiment\s+pas|pas\s+du\s+tout|plus)\s+)?"
-         rf"{_INTENS}(?:mon|ma)\s+(?:truc|passion|dada|came|kif|delire|vie|peche\s+mignon|drogue)\b",
+         rf"{_INTENS}(?:mon|ma)\s+(?:(?:grande?|vraie?|seule?|petite?|plus\s+grande?)\s+)?(?:truc|passion|dada|came|kif"
+         r"|delire|vie|peche\s+mignon|drogue)\b",
          "preference", 0.8),
     find(rf"^{_OBJ}\s*+,\s*+(?:j'\s*en\s+suis|j'\s*y\s+suis|jen\s+suis)\s+{_INTENS}(?:accro|fan|dingue|fou|folle)\b",
          "preference", 0.8),
@@ -73,6 +74,19 @@ _FINDERS = (
          r"|c'\s*est\s+fini|is\s+over|c'\s*est\s+termine)\b", "preference", 0.7, polarity="negative"),
     find(r"\bi'?d\s+(?:much\s+)?rather\s+(?:get|have|use|read|watch|eat|drink|listen\s+to|go\s+with)\s+(?P<v>.+)",
          "preference", 0.75),
+    # a soft spot, a weakness: "j'ai un faible pour X", "I have a soft spot for X", "I'm a sucker for X"
+    find(r"\b(?:j'\s*ai|jai|i\s+have|i'?ve\s+got|i'?m|i\s+am)\s+(?:(?:un|une|a|an|toujours|always|such|total|real|vrai)"
+         r"\s+)*(?:(?:gros|grand|petit|big|huge|real|little)\s+)?(?:faible|soft\s+spot|weakness|sucker|penchant)\s+(?:pour|for)"
+         r"\s+(?P<v>.+)", "preference", 0.8),
+    # nothing beats X: "rien de mieux qu'une raclette", "nothing beats a cold beer", "give me X over Y any day"
+    find(r"^(?:(?:rien|nothing)\s+(?:de\s+(?:mieux|tel|meilleur|plus\s+\w+)|ne\s+vaut|beats|compares\s+to|is\s+better"
+         r"\s+than|tops)|give\s+me)\s+(?:que\s+|qu'\s*|than\s+)?(?P<v>.+?)(?=\s+(?:over|plutot\s+que|rather\s+than"
+         r"|any\s+day)\b|$)", "preference", 0.75),
+    # not a kind of person: "I'm not much of a reader", "je ne suis pas du matin", "je suis du soir"
+    find(r"\b(?:i'?m|i\s+am)\s+(?P<neg>not)\s+(?:really\s+)?(?:much\s+of\s+an?|big\s+on|a\s+big)\s+(?P<v>[\w-]+)",
+         "preference", 0.75),
+    find(r"\b(?:je\s+(?:ne\s+)?suis|jsuis|j'\s*suis)\s+(?:(?P<neg>pas|plus)\s+)?(?:(?:trop|vraiment|tres|plutot)\s+)?"
+         r"(?P<v>du\s+(?:matin|soir))\b", "preference", 0.75),
 )
 _LEAD = re.compile(r"(?:(?:the|an?|some|my|les?|la|une?|des|du|de|mes|mon|ma|ces)\s+|[ld]'\s*)+")
 _THIRD_PARTY = re.compile(r"\b(?:he|she|they|his|her|their|il|elle|ils|elles|on|son|sa|ses|leurs?|mon|ma|mes|my"
@@ -80,12 +94,15 @@ _THIRD_PARTY = re.compile(r"\b(?:he|she|they|his|her|their|il|elle|ils|elles|on|
 _NOT_A_TASTE = re.compile(r"(?:it|that|this|ca|cela|ceci|you|toi|vous|him|her|them|lui|eux|what|ce\s+que|quoi)\b")
 
 
+_SENTENCE_FINDERS = tuple(replace(finder, cut=_ENDS, max_words=8) for finder in _FINDERS)
+
+
 def candidates(text: str, folded: str, start: int, end: int, language: str) -> list[Candidate]:
     """Tastes in folded[start:end] (one sentence, fillers skipped); keys are "preference" for the caller to refine."""
     text, folded = text[start:end], folded[start:end]  # "^" then means the start of the sentence
     out = []
-    for finder in _FINDERS:
-        cand = apply(replace(finder, cut=_ENDS, max_words=6), text, folded, 0, len(folded), language)
+    for finder in _SENTENCE_FINDERS:
+        cand = apply(finder, text, folded, 0, len(folded), language)
         if cand is None:
             continue
         at = text.find(cand.span)
