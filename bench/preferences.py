@@ -32,6 +32,7 @@ from prometheus_client import REGISTRY
 
 from graphs.resources import Resources, open_resources
 from memory.cache import PreferenceCache, read_user_memories
+from memory.db import tenant_connection
 from memory.memories import NewMemory, save_memories
 from memory.users import ensure_user
 from nodes.load_memory import load_user_memories, prefetch_session, refresh_context_memories
@@ -95,7 +96,7 @@ def _fingerprint(rows: list[dict[str, Any]]) -> list[tuple]:
 
 
 async def _seed_users(res: Resources, tenant: str, users: int, vector: np.ndarray) -> None:
-    async with res.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(res.pool, tenant) as conn:
         for user in range(users):
             await ensure_user(conn, tenant_id=tenant, user_id=f"u{user}")
             await save_memories(conn, tenant_id=tenant, user_id=f"u{user}", memories=list(SEED_MEMORIES),
@@ -104,7 +105,7 @@ async def _seed_users(res: Resources, tenant: str, users: int, vector: np.ndarra
 
 async def _update(res: Resources, tenant: str, user: str, style: str, vector: np.ndarray) -> None:
     """What persist does for a changed preference: commit, then write the cache entry through."""
-    async with res.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(res.pool, tenant) as conn:
         await save_memories(conn, tenant_id=tenant, user_id=user, embeddings=np.stack([vector]),
                             memories=[NewMemory("preference", "preference.reply_style", style)])
     await refresh_context_memories(res, tenant, user)
@@ -132,7 +133,7 @@ async def simulate(res: Resources, plan: list[Turn], *, users: int, ttl_seconds:
             user = f"u{turn.user}"
             loader = prefetch_session if turn.first else load_user_memories
             served = await loader(bench, tenant, user)
-            async with res.pool.connection() as conn:
+            async with tenant_connection(res.pool, tenant) as conn:
                 truth = await read_user_memories(conn, tenant_id=tenant, user_id=user)
             stale += _fingerprint(served.context) != _fingerprint(truth.context)
             if turn.update:
@@ -140,7 +141,7 @@ async def simulate(res: Resources, plan: list[Turn], *, users: int, ttl_seconds:
                 await _update(bench, tenant, user, STYLES[int(rng.integers(len(STYLES)))], vector)
         real_seconds = time.perf_counter() - started
     finally:
-        async with res.pool.connection() as conn:
+        async with tenant_connection(res.pool, tenant) as conn:
             await conn.execute(DELETE_TENANT_SQL, (tenant,))
     after = _counts()
     delta = {k: int(after[k] - before[k]) for k in before}

@@ -38,6 +38,7 @@ from psycopg import AsyncConnection
 
 from core.config import Settings, get_settings
 from graphs.resources import Resources, open_resources
+from memory.db import copy_rows, execute_as_owner, tenant_connection
 from memory.embeddings import aembed
 from memory.imports import ImportedMessage, import_thread
 from memory.search import SearchQuery, hybrid_search
@@ -60,7 +61,7 @@ FILTER_KNN_SQL = """
 SELECT id FROM messages WHERE tenant_id = %s AND user_id = %s ORDER BY embedding <=> %s LIMIT %s"""
 FILTER_EXACT_SQL = """
 SELECT id FROM messages WHERE tenant_id = %s AND user_id = %s ORDER BY (embedding <=> %s) + 0 LIMIT %s"""
-FILTER_COPY_SQL = "COPY messages (tenant_id, user_id, thread_id, role, content, embedding) FROM STDIN (FORMAT BINARY)"
+FILTER_COPY_COLUMNS = ("tenant_id", "user_id", "thread_id", "role", "content", "embedding")  # memory.db.copy_rows
 FILTER_COPY_TYPES = ("text", "text", "text", "text", "text", "vector")
 
 
@@ -137,7 +138,7 @@ async def import_conversation(res: Resources, tenant_id: str, conversation: Conv
     for session in conversation.sessions:
         messages = session_messages(conversation, session)
         vectors = await aembed(res.embedder, [m.content for m in messages])
-        async with res.pool.connection() as conn:
+        async with tenant_connection(res.pool, tenant_id) as conn:
             await import_thread(conn, tenant_id=tenant_id, user_id=conversation.name,
                                 title=f"{conversation.name} session {session.number}", messages=messages,
                                 embeddings=vectors)
@@ -192,7 +193,7 @@ async def evaluate(res: Resources, tenant_id: str, conversations: list[Conversat
     latencies: list[float] = []
     embed_ms: list[float] = []
     warm = 0
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         for conversation in conversations:
             dia, dia_list, matrix = await _user_rows(conn, tenant_id, conversation.name)
             for question in conversation.questions:
@@ -261,17 +262,17 @@ async def filter_recall(res: Resources, tenant_id: str, *, users: int, per_user:
     iterative scan against an exact scan of the caller's rows."""
     rng = np.random.default_rng(seed)
     dim = res.embedder.dim
-    async with res.pool.connection() as conn:
-        async with conn.transaction():
-            for u in range(users):
-                await conn.execute("INSERT INTO users (tenant_id, user_id) VALUES (%s, %s)", (tenant_id, f"u{u}"))
-                await conn.execute("INSERT INTO threads (id, tenant_id, user_id) VALUES (%s, %s, %s)",
-                                   (f"{tenant_id}-u{u}", tenant_id, f"u{u}"))
-            async with conn.cursor() as cur, cur.copy(FILTER_COPY_SQL) as copy:
-                copy.set_types(list(FILTER_COPY_TYPES))
-                for row in _filter_rows(tenant_id, users, per_user, dim, rng):
-                    await copy.write_row(row)
-        await conn.execute("ANALYZE messages")
+    async with tenant_connection(res.pool, tenant_id) as conn:
+        for u in range(users):
+            await conn.execute("INSERT INTO users (tenant_id, user_id) VALUES (%s, %s)", (tenant_id, f"u{u}"))
+            await conn.execute("INSERT INTO threads (id, tenant_id, user_id) VALUES (%s, %s, %s)",
+                               (f"{tenant_id}-u{u}", tenant_id, f"u{u}"))
+        async with copy_rows(conn, "messages", list(FILTER_COPY_COLUMNS)) as copy:
+            copy.set_types(list(FILTER_COPY_TYPES))
+            for row in _filter_rows(tenant_id, users, per_user, dim, rng):
+                await copy.write_row(row)
+    await execute_as_owner(res.admin_url, "ANALYZE messages")  # after the commit; only the owner may
+    async with tenant_connection(res.pool, tenant_id) as conn:
         probes = rng.normal(size=(queries, dim)).astype(np.float32)
         probes /= np.linalg.norm(probes, axis=1, keepdims=True)
         figures = {}
@@ -323,8 +324,7 @@ async def arun(locomo_path: Path, *, resources: Resources | None = None, home: P
         for conversation in data:
             messages += await import_conversation(resources, tenant_id, conversation)
         import_s = time.perf_counter() - started
-        async with resources.pool.connection() as conn:
-            await conn.execute("ANALYZE messages")
+        await execute_as_owner(resources.admin_url, "ANALYZE messages")
         result = await evaluate(resources, tenant_id, data, min_score=min_score)
         result.update(conversations=len(data), messages=messages, import_s=round(import_s, 2),
                       locomo=str(locomo_path))
@@ -332,9 +332,9 @@ async def arun(locomo_path: Path, *, resources: Resources | None = None, home: P
             result["filter"] = await filter_recall(resources, f"{tenant_id}-filter", users=filter_users,
                                                    per_user=filter_per_user)
     finally:
-        async with resources.pool.connection() as conn:
-            await conn.execute(DELETE_TENANT_SQL, (tenant_id,))
-            await conn.execute(DELETE_TENANT_SQL, (f"{tenant_id}-filter",))
+        for tenant in (tenant_id, f"{tenant_id}-filter"):
+            async with tenant_connection(resources.pool, tenant) as conn:
+                await conn.execute(DELETE_TENANT_SQL, (tenant,))
     return result
 
 

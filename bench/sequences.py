@@ -23,6 +23,7 @@ from bench.extraction import normalise
 from graphs.resources import Resources
 from graphs.runner import run_turn
 from graphs.turn import build_turn_graph
+from memory.db import tenant_connection
 from memory.memories import list_memories
 
 BENCH_TENANT = "bench-sequences"
@@ -75,7 +76,7 @@ async def play_sequence(res: Resources, graph: Any, item: dict) -> dict[str, Any
     thread_id = f"seq-{user_id}"
     for text in item["turns"]:
         await run_turn(graph, message=text, thread_id=thread_id, tenant_id=BENCH_TENANT, user_id=user_id, agent=None)
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, BENCH_TENANT) as conn:
         current = await list_memories(conn, tenant_id=BENCH_TENANT, user_id=user_id, limit=500)
     return score_sequence(item, current)
 

@@ -38,6 +38,7 @@ from core.metrics import NODE_SECONDS
 from graphs.resources import Resources, open_resources
 from graphs.runner import DURABILITY, run_turn, turn_config
 from graphs.turn import NODE_NAMES, build_turn_graph
+from memory.db import copy_rows, execute_as_owner, tenant_connection
 from memory.embeddings import Embedder, aembed
 from memory.memories import render
 from memory.search import SearchQuery, hybrid_search
@@ -62,9 +63,9 @@ RETRIEVAL_AIM_AT = 100_000
 COUNT_SQL = """
 SELECT count(*) AS n FROM memories WHERE tenant_id = %s AND user_id = %s AND valid_until IS NULL"""
 DELETE_SQL = "DELETE FROM memories WHERE tenant_id = %s AND user_id = %s"
-COPY_SQL = """
-COPY memories (tenant_id, user_id, category, key, value, polarity, confidence, content, language, embedding)
-FROM STDIN (FORMAT BINARY)"""
+# Loaded through memory.db.copy_rows: row-level security refuses a plain COPY into memories.
+COPY_COLUMNS = ("tenant_id", "user_id", "category", "key", "value", "polarity", "confidence", "content", "language",
+                "embedding")
 COPY_TYPES = ("text", "text", "text", "text", "text", "text", "float4", "text", "text", "vector")
 ANALYZE_SQL = "ANALYZE memories"
 # The baseline: what pgvector alone costs for the same user and k (HNSW when the planner picks it).
@@ -451,7 +452,7 @@ async def ensure_memories(console: Console, res: Resources, user_id: str, count:
     """The bench user holds `count` memories: kept from an earlier run, or (re)loaded with one COPY in
     one transaction. Returns (rows, seconds spent loading, None when reused)."""
     started = time.perf_counter()
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
         await ensure_user(conn, tenant_id=RETRIEVAL_TENANT, user_id=user_id)
         have = await _current_rows(conn, user_id)
     if have >= count:
@@ -459,20 +460,20 @@ async def ensure_memories(console: Console, res: Resources, user_id: str, count:
     seeds = base_seeds(bases_for(count))
     vectors = await embed_seeds(console, res.embedder, seeds)
     rng = np.random.default_rng(SEED)
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
         with _progress(console) as progress:
             task = progress.add_task(f"Loading {count:,} memories", total=count)
-            async with conn.transaction(), conn.cursor() as cur:
-                await cur.execute(DELETE_SQL, (RETRIEVAL_TENANT, user_id))
-                async with cur.copy(COPY_SQL) as copy:
-                    copy.set_types(list(COPY_TYPES))
-                    for start in range(0, count, COPY_CHUNK):
-                        stop = min(count, start + COPY_CHUNK)
-                        for row in memory_rows(RETRIEVAL_TENANT, user_id, seeds, vectors, start, stop, rng):
-                            await copy.write_row(row)
-                        progress.advance(task, stop - start)
-        with console.status("ANALYZE memories"):
-            await conn.execute(ANALYZE_SQL)
+            await conn.execute(DELETE_SQL, (RETRIEVAL_TENANT, user_id))
+            async with copy_rows(conn, "memories", list(COPY_COLUMNS)) as copy:
+                copy.set_types(list(COPY_TYPES))
+                for start in range(0, count, COPY_CHUNK):
+                    stop = min(count, start + COPY_CHUNK)
+                    for row in memory_rows(RETRIEVAL_TENANT, user_id, seeds, vectors, start, stop, rng):
+                        await copy.write_row(row)
+                    progress.advance(task, stop - start)
+    with console.status("ANALYZE memories"):  # after the commit; only the owner may
+        await execute_as_owner(res.admin_url, ANALYZE_SQL)
+    async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
         return await _current_rows(conn, user_id), time.perf_counter() - started
 
 
@@ -534,7 +535,7 @@ async def bench_retrieval(console: Console, res: Resources, memories: int, queri
     k = res.settings.retrieve_k
     figures = RetrievalFigures([], [], [], rows, load_s, user_id, k, 0.0, math.nan, "")
     returned = 0
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
         figures.knn_plan = await _knn_plan(conn, user_id, by_text[texts[0]], k)
         with _progress(console) as progress:
             task = progress.add_task("Retrieval queries", total=len(texts))

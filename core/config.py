@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "MNEMO_DATABASE_URL")
     )
+    admin_database_url: str | None = Field(
+        default=None, description="Owner's URL for migrations and schema setup when DATABASE_URL is the restricted "
+        "application login (see docs/security.md); unset: DATABASE_URL does both.",
+    )
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "MNEMO_REDIS_URL"))
     home: Path = Field(default=Path("~/.mnemo"), description="Data folder for embedded services.")
 
@@ -30,6 +34,16 @@ class Settings(BaseSettings):
     local_tenant: str = "default"
     local_user: str = "local"
     max_request_bytes: int = Field(default=5_000_000, description="Larger request bodies get 413.")
+    rate_limit: str = Field(
+        default="600/minute", description="Requests per API key, shared by all API processes (Redis): "
+        "'120/minute', '10/second', '500/5m'; '0' or '' turns it off. Over it: 429 with Retry-After.",
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS ('*' for any); empty: no CORS headers."
+    )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="Log lines as JSON or text; unset: json for serve/worker, text for the CLI."
+    )
     max_message_chars: int = Field(default=8000, description="Longer chat messages are refused with 413.")
     max_import_messages: int = 2000
     history_token_budget: int = 1200
@@ -43,6 +57,16 @@ class Settings(BaseSettings):
         default=None, description="Model for the extraction pass (openai:<m> | gemini:<m> | fake); unset: rules only."
     )
     pool_max_size: int = 10
+    turn_lock_ttl_seconds: float = Field(
+        default=30, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
+        "a crashed process's lock frees itself after it.",
+    )
+    turn_wait_seconds: float = Field(
+        default=0, ge=0, description="How long a turn waits for another one on the same thread before 409.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30, ge=0, description="On shutdown, how long running turns get to finish before they are cancelled.",
+    )
 
     @property
     def home_dir(self) -> Path:

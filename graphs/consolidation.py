@@ -14,6 +14,7 @@ import numpy as np
 from psycopg import AsyncConnection
 
 from graphs.resources import Resources
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.extraction import aextract_memories, apply_ops, ops_texts, to_memory_ops
 from nodes.load_memory import refresh_context_memories
@@ -26,15 +27,28 @@ CONTEXT_SQL = """
 SELECT role, content FROM messages WHERE thread_id = %s AND seq < %s ORDER BY seq DESC LIMIT 2"""
 MARK_EXTRACTED_SQL = """
 UPDATE messages SET extracted_at = now(), metadata = metadata - 'extraction' WHERE id = %s"""
+# Before the tenant is known (a job queued before jobs carried it): a SECURITY DEFINER lookup.
+MESSAGE_TENANT_SQL = "SELECT mnemo_message_tenant(%s) AS tenant_id"
 
 
-async def extract_message(res: Resources, message_id: UUID) -> int:
+async def message_tenant(res: Resources, message_id: UUID) -> str | None:
+    """The tenant of a message, read across tenants through the definer function (None if unknown)."""
+    async with res.pool.connection() as conn:
+        row = await (await conn.execute(MESSAGE_TENANT_SQL, (message_id,))).fetchone()
+    return row["tenant_id"]
+
+
+async def extract_message(res: Resources, message_id: UUID, tenant_id: str | None = None) -> int:
     """Run the whole pipeline (the configured model included) on one stored user message, consolidate,
     and set extracted_at, in one transaction; returns the number of memories written.
 
     Idempotent, so a queue may deliver it twice: the model runs outside the transaction, then the row
-    lock and a second look at extracted_at make exactly one delivery write."""
-    async with res.pool.connection() as conn:
+    lock and a second look at extracted_at make exactly one delivery write. Without `tenant_id` (a job
+    queued before jobs carried it) the tenant is looked up first."""
+    tenant_id = tenant_id or await message_tenant(res, message_id)
+    if tenant_id is None:
+        return 0
+    async with tenant_connection(res.pool, tenant_id) as conn:
         message = await (await conn.execute(MESSAGE_SQL, (message_id,))).fetchone()
         if message is None or message["extracted_at"] is not None:
             return 0
@@ -43,7 +57,7 @@ async def extract_message(res: Resources, message_id: UUID) -> int:
     ops = to_memory_ops(found, message["created_at"])
     vectors = await aembed(res.embedder, ops_texts(ops)) if ops.add or ops.forget else np.empty((0, 0))
     owner = {"tenant_id": message["tenant_id"], "user_id": message["user_id"]}
-    async with res.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(res.pool, tenant_id) as conn:
         locked = await (await conn.execute(LOCK_MESSAGE_SQL, (message_id,))).fetchone()
         if locked is None or locked["extracted_at"] is not None:
             return 0
@@ -67,11 +81,11 @@ async def unextracted_messages(conn: AsyncConnection, thread_id: str) -> list[UU
     return [r["id"] for r in await (await conn.execute(UNEXTRACTED_SQL, (thread_id,))).fetchall()]
 
 
-async def extract_messages(res: Resources, message_ids: list[UUID]) -> int:
+async def extract_messages(res: Resources, message_ids: list[UUID], tenant_id: str | None = None) -> int:
     """In order, so a later message updates what an earlier one said."""
     written = 0
     for message_id in message_ids:
-        written += await extract_message(res, message_id)
+        written += await extract_message(res, message_id, tenant_id)
     return written
 
 
@@ -79,14 +93,14 @@ async def consolidate_thread(res: Resources, *, tenant_id: str, user_id: str, th
     """Extract every user message of the thread not yet extracted (an import, a background turn whose
     job has not run), oldest first; then mark the thread consolidated. Returns the number of memories
     written, or None when the thread was already consolidated."""
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         thread = await (await conn.execute(
             "SELECT consolidated_at FROM threads WHERE id = %s AND tenant_id = %s AND user_id = %s",
             (thread_id, tenant_id, user_id))).fetchone()
         if thread is None or thread["consolidated_at"] is not None:
             return None
         pending = await unextracted_messages(conn, thread_id)
-    written = await extract_messages(res, pending)
-    async with res.pool.connection() as conn:
+    written = await extract_messages(res, pending, tenant_id)
+    async with tenant_connection(res.pool, tenant_id) as conn:
         first = await (await conn.execute(MARK_CONSOLIDATED_SQL, (thread_id, tenant_id, user_id))).fetchone()
     return written if first else None

@@ -1,4 +1,8 @@
-"""Who a turn runs for, read from `config["configurable"]` in one place (nodes never poke the dict)."""
+"""Who a turn runs for, read from `config["configurable"]` in one place (nodes never poke the dict).
+
+Under the LangGraph server the authenticated key's owner (`langgraph_auth_user`, set by
+`server.langgraph_auth`) wins over the `tenant_id`/`user_id` a client may put in its config.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ class TurnContext:
         thread_id = conf.get("thread_id")
         if not thread_id:
             raise ValueError("a turn needs config.configurable.thread_id")
+        owner = conf.get("langgraph_auth_user")
+        if owner is not None and owner.get("tenant_id"):
+            conf = {**conf, "tenant_id": owner.get("tenant_id"), "user_id": owner.get("user_id")}
         return cls(
             tenant_id=str(conf.get("tenant_id") or DEFAULT_TENANT),
             user_id=str(conf.get("user_id") or DEFAULT_USER),

@@ -10,16 +10,18 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
+import psycopg
 import redis.asyncio as aioredis
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from core.config import Settings, get_settings
 from jobs.app import ensure_schema as ensure_queue_schema
 from memory.cache import PreferenceCache, connect_redis
 from memory.checkpointer import open_checkpointer
-from memory.db import DatabaseUnavailable, check_database, open_pool
+from memory.db import APP_ROLE, DatabaseUnavailable, allow_app_login, check_database, login_as, open_pool
 from memory.embedded import ServiceUrls, resolve_service_urls
 from memory.embeddings import Embedder, default_embedder
 from memory.migrate import migrate
@@ -42,6 +44,7 @@ class Resources:
     cache: PreferenceCache
     embedder: Embedder
     checkpointer: AsyncPostgresSaver
+    admin_url: str  # the owner's: migrations, the checkpointer's and the queue's tables (not for requests)
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel:
         """The model for `spec` (an agent's override) or the configured default (the registry loads
@@ -64,9 +67,9 @@ class Resources:
         await self.pool.close()
 
 
-async def _record_embedding_model(pool: AsyncConnectionPool, embedder: Embedder) -> None:
-    """Refuse to mix vectors of two embedding models in one database."""
-    async with pool.connection() as conn:
+async def _record_embedding_model(admin_url: str, embedder: Embedder) -> None:
+    """Refuse to mix vectors of two embedding models in one database (mnemo_meta is the owner's to write)."""
+    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True, row_factory=dict_row) as conn:
         await conn.execute(EMBEDDING_META_SQL, (embedder.name, str(embedder.dim)))
         meta = {r["key"]: r["value"] for r in await (await conn.execute(READ_META_SQL)).fetchall()}
     if meta != {"embedding_model": embedder.name, "embedding_dim": str(embedder.dim)}:
@@ -82,18 +85,23 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
     urls = await asyncio.to_thread(
         resolve_service_urls, settings.database_url, settings.redis_url, settings.home_dir
     )
+    admin_url = settings.admin_database_url or urls.database_url
     await check_database(urls.database_url)
-    applied = await migrate(urls.database_url)
+    applied = await migrate(admin_url)
     if applied:
         log.info("applied migrations: %s", ", ".join(f"{m.version:03d}_{m.name}" for m in applied))
     if settings.extraction == "background":  # turns enqueue jobs in their own transaction
-        await ensure_queue_schema(urls.database_url)
+        await ensure_queue_schema(admin_url)
+    app_url = urls.database_url
+    if "postgres" in urls.embedded:  # our own server: the pool logs in as the application role itself
+        await allow_app_login(admin_url)
+        app_url = login_as(urls.database_url, APP_ROLE)
+    embedder = await asyncio.to_thread(default_embedder)
+    await _record_embedding_model(admin_url, embedder)
     redis = await connect_redis(urls.redis_url)
-    pool = await open_pool(urls.database_url, max_size=settings.pool_max_size)
+    pool = await open_pool(app_url, max_size=settings.pool_max_size)
     try:
-        embedder = await asyncio.to_thread(default_embedder)
-        await _record_embedding_model(pool, embedder)
-        checkpointer = await open_checkpointer(pool)
+        checkpointer = await open_checkpointer(pool, admin_url)
     except BaseException:
         await pool.close()
         await redis.aclose()
@@ -101,6 +109,7 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
     resources = Resources(
         settings=settings, urls=urls, pool=pool, redis=redis,
         cache=PreferenceCache(redis, settings.prefs_ttl_seconds), embedder=embedder, checkpointer=checkpointer,
+        admin_url=admin_url,
     )
     if warm_model:
         await asyncio.to_thread(lambda: warm_up(resources.chat_model()))

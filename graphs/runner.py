@@ -6,11 +6,14 @@ Shared by the REST API (JSON and SSE), `mnemo chat` and `mnemo demo`, so all thr
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langgraph.graph.state import CompiledStateGraph
+
+from memory.idempotency import CONFIG_KEY
 
 # One checkpoint per turn instead of one per node. A turn is all or nothing (persist writes last,
 # in one transaction), so per-step checkpoints would only add latency (docs/benchmarks.md).
@@ -32,12 +35,20 @@ class TurnResult:
 
     def public(self) -> dict[str, Any]:
         """The POST /v1/chat answer (DESIGN.md contract)."""
-        data = asdict(self)
-        usage = data["usage"]
-        data["usage"] = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "cost_usd", "model")}
-        for key in ("route_reason", "retrieved", "context_memories"):
-            data.pop(key)
-        return data
+        return public_answer(thread_id=self.thread_id, message_id=self.message_id, reply=self.reply,
+                             agent=self.agent, hints=self.hints, memories=self.memories, usage=self.usage)
+
+
+def public_answer(
+    *, thread_id: str, message_id: str, reply: str, agent: str, hints: list[dict[str, Any]],
+    memories: list[dict[str, Any]], usage: dict[str, Any],
+) -> dict[str, Any]:
+    """The POST /v1/chat answer; persist stores the same one for a retry with the same Idempotency-Key."""
+    return {
+        "thread_id": thread_id, "message_id": message_id, "reply": reply, "agent": agent,
+        "hints": [dict(h) for h in hints], "memories": [dict(m) for m in memories],
+        "usage": {k: usage.get(k) for k in ("input_tokens", "output_tokens", "cost_usd", "model")},
+    }
 
 
 @dataclass(frozen=True)
@@ -47,27 +58,40 @@ class TurnEvent:
     result: TurnResult | None = None
 
 
-def turn_config(*, thread_id: str, tenant_id: str, user_id: str, agent: str | None) -> dict:
-    return {"configurable": {"thread_id": thread_id, "tenant_id": tenant_id, "user_id": user_id, "agent": agent}}
+def turn_config(
+    *, thread_id: str, tenant_id: str, user_id: str, agent: str | None, idempotency: dict[str, str] | None = None,
+) -> dict:
+    """`idempotency`: the claimed Idempotency-Key ({key, claim}) that persist completes with the turn."""
+    configurable = {"thread_id": thread_id, "tenant_id": tenant_id, "user_id": user_id, "agent": agent}
+    if idempotency:
+        configurable[CONFIG_KEY] = idempotency
+    return {"configurable": configurable}
 
 
 async def stream_turn(
     graph: CompiledStateGraph, *, message: str, thread_id: str, tenant_id: str, user_id: str,
-    agent: str | None = None,
+    agent: str | None = None, idempotency: dict[str, str] | None = None,
+    lock: AbstractAsyncContextManager[Any] | None = None,
 ) -> AsyncIterator[TurnEvent]:
-    """Tokens of the generate node as they stream, then one `done` event with the turn's result."""
-    config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=agent)
+    """Tokens of the generate node as they stream, then one `done` event with the turn's result.
+
+    `lock`, when given, is held from before the turn starts until its checkpoint is written (the API's
+    per-thread turn lock: `runtime.locks.hold(thread_id)`), so two turns on one thread never interleave.
+    """
+    config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=agent,
+                         idempotency=idempotency)
     final: dict[str, Any] = {}
-    async for mode, payload in graph.astream(
-        {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "values"],
-        durability=DURABILITY,
-    ):
-        if mode == "messages":
-            chunk, meta = payload
-            if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
-                yield TurnEvent("token", token=str(chunk.content))
-        else:
-            final = payload
+    async with lock or nullcontext():
+        async for mode, payload in graph.astream(
+            {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "values"],
+            durability=DURABILITY,
+        ):
+            if mode == "messages":
+                chunk, meta = payload
+                if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
+                    yield TurnEvent("token", token=str(chunk.content))
+            else:
+                final = payload
     yield TurnEvent("done", result=TurnResult(
         thread_id=thread_id,
         message_id=final["message_ids"]["assistant"],

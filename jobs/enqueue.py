@@ -3,11 +3,16 @@
 A process can die between a turn's commit and its enqueue; user messages persisted in background
 mode carry `metadata.extraction = 'pending'` until a worker sets `extracted_at`, so the sweep that
 every worker runs finds those that no job covers and enqueues them again.
+
+Jobs carry the message's tenant, so the worker opens a tenant-scoped transaction (row-level security)
+without a lookup; the sweep reads across tenants through a SECURITY DEFINER function
+(migrations/004_tenancy.sql), the only way the application role can.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -27,35 +32,34 @@ if TYPE_CHECKING:
 # User messages left pending: no job waits for them, none runs them, none gave up on them (a failed
 # job is procrastinate's to retry, by hand: the sweep does not loop on a message that always fails).
 UNEXTRACTED_SQL = """
-SELECT m.id FROM messages m
-WHERE m.role = 'user' AND m.extracted_at IS NULL AND m.metadata->>'extraction' = 'pending'
-  AND m.created_at < now() - make_interval(secs => %s)
-  AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+SELECT m.id, m.tenant_id FROM mnemo_pending_extractions(%s) m
+WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
                   WHERE j.lock = 'extract:' || m.id::text AND j.status IN ('todo', 'doing', 'failed'))
 ORDER BY m.created_at
 LIMIT %s"""
 
 
-def _job(message_id: UUID) -> Job:
+def _job(message_id: UUID, tenant_id: str) -> Job:
     lock = extraction_lock(message_id)
     return Job(queue=EXTRACTION_QUEUE, task_name=EXTRACT_TASK, lock=lock, queueing_lock=lock,
-               task_kwargs={"message_id": str(message_id)})
+               task_kwargs={"message_id": str(message_id), "tenant_id": tenant_id})
 
 
 async def enqueue_extraction(
-    res: Resources, message_ids: Iterable[UUID], *, conn: AsyncConnection | None = None
+    res: Resources, message_ids: Iterable[UUID], *, tenant_id: str, conn: AsyncConnection | None = None
 ) -> int:
-    """Enqueue one extraction job per message; return how many were added.
+    """Enqueue one extraction job per message of `tenant_id`; return how many were added.
 
     A message that already has a waiting job is skipped (procrastinate's queueing lock). Pass `conn`
-    inside the transaction that inserts the messages to make the enqueue commit with them."""
+    inside the transaction that inserts the messages to make the enqueue commit with them (the queue's
+    tables are procrastinate's, not a tenant's: any connection of the pool may write them)."""
     manager = JobManager(PsycopgConnector())  # given a connection for each query: no pool of its own
     added = 0
     async with contextlib.nullcontext(conn) if conn is not None else res.pool.connection() as db:
         for message_id in message_ids:
             try:
                 async with db.transaction():  # a savepoint inside the caller's transaction
-                    await manager.defer_job_async(_job(message_id), connection=db)
+                    await manager.defer_job_async(_job(message_id, tenant_id), connection=db)
                 added += 1
             except AlreadyEnqueued:
                 continue
@@ -63,7 +67,11 @@ async def enqueue_extraction(
 
 
 async def requeue_unextracted(res: Resources, older_than_s: float = 60.0, limit: int = 1000) -> int:
-    """Enqueue pending user messages older than `older_than_s` that no job covers; return how many."""
+    """Enqueue pending user messages older than `older_than_s` that no job covers, of every tenant;
+    return how many."""
     async with res.pool.connection() as conn:
         rows = await (await conn.execute(UNEXTRACTED_SQL, (older_than_s, limit))).fetchall()
-    return await enqueue_extraction(res, [row["id"] for row in rows]) if rows else 0
+    by_tenant: dict[str, list[UUID]] = defaultdict(list)
+    for row in rows:
+        by_tenant[row["tenant_id"]].append(row["id"])
+    return sum([await enqueue_extraction(res, ids, tenant_id=tenant) for tenant, ids in by_tenant.items()])

@@ -33,10 +33,12 @@ def extraction_lock(message_id: UUID | str) -> str:
 
 
 @queue.task(name=EXTRACT_TASK, queue=EXTRACTION_QUEUE, pass_context=True, retry=RETRY)
-async def extract_message_job(context: JobContext, message_id: str) -> int:
-    """Extract and consolidate one message; the number of memories written (0 when already done)."""
+async def extract_message_job(context: JobContext, message_id: str, tenant_id: str | None = None) -> int:
+    """Extract and consolidate one message; the number of memories written (0 when already done).
+
+    Jobs queued before they carried `tenant_id` have none: the message's tenant is looked up."""
     resources: Resources = context.additional_context["resources"]
-    written = await consolidation.extract_message(resources, UUID(message_id))
+    written = await consolidation.extract_message(resources, UUID(message_id), tenant_id)
     log.info("message %s extracted: %d memories written (job %s, attempt %d)",
              message_id, written, context.job.id, context.job.attempts + 1)
     return written

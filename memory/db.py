@@ -3,6 +3,11 @@
 Connections are autocommit with dict rows and statements prepared on first use (prepare_threshold=0),
 as AsyncPostgresSaver's documentation sets them;
 multi-row writes open an explicit transaction (`async with conn.transaction()`).
+
+Every pooled connection runs as the application role `mnemo_app` (migrations/004_tenancy.sql), which
+row-level security binds to the tenant set by `tenant_connection`. Migrations, the checkpointer's and
+the queue's tables are created by the owner's connection (`admin_url`), never by the pool.
+See docs/security.md for which setups make the role impossible to leave.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from pgvector.psycopg import register_vector_async
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 TENANT_SETTING = "mnemo.tenant_id"
+APP_ROLE = "mnemo_app"
 CONNECT_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
@@ -52,12 +60,55 @@ async def check_database(url: str) -> str:
     return version
 
 
+def connection_user(url: str) -> str | None:
+    """The user a URL or conninfo string logs in as (None: libpq's default, the OS user)."""
+    return conninfo_to_dict(url).get("user")
+
+
+def login_as(url: str, role: str) -> str:
+    """The same server and database, logged in as `role` (the embedded server trusts local logins)."""
+    return make_conninfo(url, user=role)
+
+
+async def allow_app_login(admin_url: str) -> None:
+    """Let `mnemo_app` log in: for the embedded server, whose app pool then connects as the role itself,
+    so no statement of the app can RESET ROLE back to the superuser."""
+    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
+        await conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(APP_ROLE)))
+
+
+async def execute_as_owner(admin_url: str, statement: str) -> None:
+    """One maintenance statement the application role may not run (ANALYZE: only the owner can)."""
+    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
+        await conn.execute(statement)
+
+
+@asynccontextmanager
+async def copy_rows(conn: psycopg.AsyncConnection, table: str, columns: list[str]) -> AsyncIterator[psycopg.AsyncCopy]:
+    """Bulk-load rows into `table` inside the caller's transaction: PostgreSQL refuses COPY FROM on a
+    table with row-level security, so the rows are copied into a temporary table, then inserted with
+    one INSERT ... SELECT that the policy checks row by row."""
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    staging = sql.Identifier(f"copy_{table}")
+    await conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+        staging, names, sql.Identifier(table)))
+    async with conn.cursor() as cur, cur.copy(
+        sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(staging, names)
+    ) as copy:
+        yield copy
+    await conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+        sql.Identifier(table), names, names, staging))
+    await conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+
+
 async def _configure(conn: psycopg.AsyncConnection) -> None:
+    # A no-op when the login is mnemo_app; otherwise the owner's (or a member's) session acts as it.
+    await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(APP_ROLE)))
     await register_vector_async(conn)
 
 
 async def open_pool(url: str, *, max_size: int = 10, min_size: int = 1) -> AsyncConnectionPool:
-    """An open pool; pgvector must already be installed in the database (migrations do it)."""
+    """An open pool acting as mnemo_app; migrations must have run (they install pgvector and the role)."""
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
@@ -78,6 +129,8 @@ async def tenant_connection(pool: AsyncConnectionPool, tenant_id: str) -> AsyncI
     Row-level security reads the tenant from the transaction-local setting `mnemo.tenant_id`, so every
     statement of a request runs inside this block; nested `conn.transaction()` blocks become savepoints.
     """
+    if not tenant_id:  # '' is what the setting reads once a transaction that set it has ended
+        raise ValueError("tenant_connection needs a tenant id")
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant_id))
         yield conn

@@ -56,6 +56,7 @@ LIST_SQL = f"""
 SELECT {MEMORY_COLUMNS} FROM memories
 WHERE tenant_id = %s AND user_id = %s AND (%s OR ({CURRENT}))
   AND (%s::text IS NULL OR category = %s) AND (%s::timestamptz IS NULL OR (created_at, id) < (%s, %s))
+  AND (%s::text IS NULL OR key = %s) AND (%s::text IS NULL OR thread_id = %s)
 ORDER BY created_at DESC, id DESC LIMIT %s"""
 
 
@@ -134,12 +135,14 @@ async def find_current(conn: AsyncConnection, *, tenant_id: str, user_id: str, k
 async def list_memories(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, category: str | None = None,
     include_superseded: bool = False, before: tuple[datetime, UUID] | None = None, limit: int = 50,
+    key: str | None = None, thread_id: str | None = None,
 ) -> list[dict]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id); `key` and `thread_id` filter exactly."""
     ts, ident = before if before else (None, None)
     return await (
         await conn.execute(
-            LIST_SQL, (tenant_id, user_id, include_superseded, category, category, ts, ts, ident, limit)
+            LIST_SQL, (tenant_id, user_id, include_superseded, category, category, ts, ts, ident, key, key,
+                       thread_id, thread_id, limit)
         )
     ).fetchall()
 

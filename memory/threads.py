@@ -90,3 +90,51 @@ async def list_messages(
     return await (
         await conn.execute(LIST_MESSAGES_SQL, (thread_id, tenant_id, user_id, after_seq, limit))
     ).fetchall()
+
+
+LIST_THREADS_SQL = f"""
+SELECT {THREAD_COLUMNS} FROM threads
+WHERE tenant_id = %(tenant)s AND user_id = %(user)s
+  AND (%(archived)s::boolean IS NULL OR archived = %(archived)s)
+  AND (%(starred)s::boolean IS NULL OR starred = %(starred)s)
+  AND (%(ts)s::timestamptz IS NULL OR (updated_at, id) < (%(ts)s::timestamptz, %(id)s::text))
+ORDER BY updated_at DESC, id DESC LIMIT %(limit)s"""
+CREATE_THREAD_SQL = f"""
+INSERT INTO threads (id, tenant_id, user_id, title, metadata) VALUES (%s, %s, %s, %s, %s)
+RETURNING {THREAD_COLUMNS}"""
+OWNED_THREAD_IDS_SQL = "SELECT id FROM threads WHERE tenant_id = %s AND user_id = %s AND id = ANY(%s)"
+ARCHIVE_THREADS_SQL = """
+UPDATE threads SET archived = true, updated_at = now()
+WHERE tenant_id = %s AND user_id = %s AND id = ANY(%s) AND NOT archived"""
+
+
+async def list_threads(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, archived: bool | None = None,
+    starred: bool | None = None, before: tuple[datetime, str] | None = None, limit: int = 50,
+) -> list[dict]:
+    """Most recently active first (updated_at: a turn, a rename), keyset-paginated on (updated_at, id)."""
+    ts, ident = before if before else (None, None)
+    params = {"tenant": tenant_id, "user": user_id, "archived": archived, "starred": starred, "ts": ts,
+              "id": ident, "limit": limit}
+    return await (await conn.execute(LIST_THREADS_SQL, params)).fetchall()
+
+
+async def create_thread(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, title: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict:
+    """A new empty thread; the user row must exist (`memory.users.ensure_user`)."""
+    return await (await conn.execute(
+        CREATE_THREAD_SQL, (thread_id, tenant_id, user_id, title, Jsonb(metadata or {}))
+    )).fetchone()
+
+
+async def owned_thread_ids(conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_ids: list[str]) -> set[str]:
+    """Those of `thread_ids` that are the caller's."""
+    rows = await (await conn.execute(OWNED_THREAD_IDS_SQL, (tenant_id, user_id, thread_ids))).fetchall()
+    return {r["id"] for r in rows}
+
+
+async def archive_threads(conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_ids: list[str]) -> int:
+    """Mark the caller's threads archived; returns how many were not archived before."""
+    return (await conn.execute(ARCHIVE_THREADS_SQL, (tenant_id, user_id, thread_ids))).rowcount

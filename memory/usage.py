@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -10,6 +11,14 @@ INSERT_USAGE_SQL = """
 INSERT INTO usage (tenant_id, user_id, thread_id, message_id, model, input_tokens, output_tokens, cost_usd,
                    latency_ms)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+# Days are UTC calendar days.
+USAGE_BY_DAY_SQL = """
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day, model, count(*)::int AS calls,
+       sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,
+       sum(cost_usd)::float8 AS cost_usd
+FROM usage
+WHERE tenant_id = %s AND user_id = %s AND created_at >= %s AND created_at < %s
+GROUP BY 1, 2 ORDER BY 1 DESC, 2"""
 
 
 async def record_usage(
@@ -20,3 +29,10 @@ async def record_usage(
         INSERT_USAGE_SQL,
         (tenant_id, user_id, thread_id, message_id, model, input_tokens, output_tokens, cost_usd, latency_ms),
     )
+
+
+async def usage_by_day(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, start: datetime, end: datetime,
+) -> list[dict]:
+    """Calls, tokens and cost per UTC day and model in [start, end), newest day first."""
+    return await (await conn.execute(USAGE_BY_DAY_SQL, (tenant_id, user_id, start, end))).fetchall()

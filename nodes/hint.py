@@ -33,6 +33,7 @@ from core.metrics import HINTS
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.extract_rules import detect_language
 from memory.hints import hint_candidates
@@ -179,7 +180,7 @@ async def hint(state: TurnState, config: RunnableConfig, res: Resources) -> dict
     text = text_of(last_user_message(state["messages"]))
     just_said = {(c["key"], c["value"].lower()) for c in state.get("extracted", [])}
     [vector] = await aembed(res.embedder, [text])
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
         candidates = await hint_candidates(
             conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id, thread_id=ctx.thread_id, embedding=vector,
             repeat_after=REPEAT_AFTER_SECONDS,

@@ -17,11 +17,12 @@ from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
 from memory.cache import UserMemories, read_user_memories
+from memory.db import tenant_connection
 
 
 async def _load(res: Resources, tenant_id: str, user_id: str, reason: str) -> UserMemories:
     """Read PostgreSQL and store the entry (refused by the cache if a later read got there first)."""
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         entry = await read_user_memories(conn, tenant_id=tenant_id, user_id=user_id)
     await res.cache.set(tenant_id, user_id, entry)
     PREFERENCE_CACHE_LOADS.labels(reason).inc()

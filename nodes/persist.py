@@ -12,13 +12,17 @@ from datetime import UTC, datetime
 
 from langchain_core.runnables import RunnableConfig
 
+from core.metrics import MODEL_COST
 from graphs.context import TurnContext
 from graphs.resources import Resources
+from graphs.runner import public_answer
 from graphs.state import TurnState
 from jobs.enqueue import enqueue_extraction
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.extraction import apply_ops, ops_texts, to_memory_ops
 from memory.hints import insert_hints
+from memory.idempotency import complete_key, key_of
 from memory.rows import jsonable
 from memory.threads import ensure_thread, insert_message, touch_thread
 from memory.usage import record_usage
@@ -44,7 +48,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
     vectors = await aembed(res.embedder, [user_text, state["reply"], *ops_texts(ops)])
     pending = background_extraction(res)
 
-    async with res.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
         await ensure_user(conn, **owner)
         await ensure_thread(conn, **owner, thread_id=ctx.thread_id, title=user_text[:TITLE_CHARS])
         user_row = await insert_message(
@@ -53,7 +57,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             extracted_at=None if pending else now,
         )
         if pending:  # committed with the message, or not at all
-            await enqueue_extraction(res, [user_row["id"]], conn=conn)
+            await enqueue_extraction(res, [user_row["id"]], tenant_id=ctx.tenant_id, conn=conn)
         reply_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="assistant", content=state["reply"],
             embedding=vectors[1], tokens=usage["output_tokens"], model=usage["model"],
@@ -70,10 +74,18 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"],
         )
         await touch_thread(conn, ctx.thread_id)
+        remembered = [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written]
+        key = key_of(config, **owner)
+        if key is not None:  # committed with the turn: a retry with this Idempotency-Key gets this answer
+            await complete_key(conn, key, public_answer(
+                thread_id=ctx.thread_id, message_id=str(reply_row["id"]), reply=state["reply"], agent=state["agent"],
+                hints=state.get("hints", []), memories=remembered, usage=usage,
+            ))
+    MODEL_COST.labels(usage["model"]).inc(usage["cost_usd"] or 0.0)  # counted once the usage row committed
     if written or forgotten:
         await refresh_context_memories(res, ctx.tenant_id, ctx.user_id)
     return {
-        "remembered": [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written],
+        "remembered": remembered,
         "forgotten": [jsonable(m) for m in forgotten],
         "message_ids": {"user": str(user_row["id"]), "assistant": str(reply_row["id"])},
     }

@@ -11,6 +11,7 @@ from core.metrics import MEMORY_QUERY_SECONDS
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.rows import jsonable
 from memory.search import SearchQuery, hybrid_search
@@ -26,7 +27,7 @@ async def retrieve(state: TurnState, config: RunnableConfig, res: Resources) -> 
         k=res.settings.retrieve_k, exclude_thread_id=ctx.thread_id, min_score=res.settings.retrieve_min_score,
     )
     started = time.perf_counter()
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
         hits = await hybrid_search(conn, query)
     MEMORY_QUERY_SECONDS.observe(time.perf_counter() - started)
     return {"retrieved": [jsonable(h) for h in hits]}

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.middleware.cors import CORSMiddleware
 
 from core.config import Settings, get_settings
-from server.errors import error_body, install_error_handlers
-from server.routes import chat, graph, health, hints, memories, search, threads
+from server.errors import ERROR_RESPONSES, install_error_handlers
+from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestContextMiddleware
+from server.ratelimit import parse_rate
+from server.routes import chat, graph, health, hints, me, memories, search, threads, usage
 from server.runtime import AppRuntime
 
 
@@ -39,22 +42,34 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
     )
     app.state.settings = settings
     app.state.runtime = runtime
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            return JSONResponse(
-                error_body("payload_too_large", f"request body over {settings.max_request_bytes} bytes"),
-                status_code=413,
-            )
-        return await call_next(request)
-
+    install_edge(app, settings)
     install_error_handlers(app)
-    for module in (health, chat, threads, search, memories, hints, graph):
-        app.include_router(module.router)
-    app.mount("/metrics", make_asgi_app())
+    for module in (health, chat, threads, search, memories, hints, graph, me, usage):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    for path in ("/metrics", "/metrics/"):  # answered at both, no redirect
+        app.add_route(path, metrics, include_in_schema=False)
     return app
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition of this process's series."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_edge(app: FastAPI, settings: Settings) -> None:
+    """Middleware, outermost first: CORS (so errors carry its headers too), request id + access log +
+    metrics, declared body size, per-key rate limit."""
+    rate = parse_rate(settings.rate_limit)  # a bad setting fails at startup, not on the first request
+    if rate is not None:
+        app.add_middleware(RateLimitMiddleware, rate=rate)
+    app.add_middleware(BodySizeMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
+        )
 
 
 # Served by `langgraph dev` through langgraph.json's http.app (the LangGraph server owns the lifespan).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 
 from core.config import get_settings
+from core.logging import configure_logging
 
 app = typer.Typer(help="Mnemo: a conversational agent runtime with memory.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -22,6 +22,8 @@ bench_app = typer.Typer(help="Benchmarks: print figures next to a baseline measu
                         no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
+checkpoints_app = typer.Typer(help="LangGraph checkpoints: retention.", no_args_is_help=True)
+app.add_typer(checkpoints_app, name="checkpoints")
 console = Console()
 
 
@@ -58,8 +60,41 @@ def serve(
     if local:
         os.environ["MNEMO_LOCAL_MODE"] = "true"
         get_settings.cache_clear()
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, log_level=log_level)
+    configure_logging(get_settings().log_format or "json", log_level)
+    # uvicorn's own logging config and access log are off: ours carry the request id (server/middleware.py).
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, log_level=log_level,
+                log_config=None, access_log=False)
+
+
+async def _with_pool(work):
+    """Run `work(pool)` on the application's pool (row-level security applies, as in the API)."""
+    from graphs.resources import open_resources
+
+    resources = await open_resources()
+    try:
+        return await work(resources.pool)
+    finally:
+        await resources.close()
+
+
+def _expiry(expires_days: int | None, expires_at: str | None) -> datetime | None:
+    """--expires-days N or --expires-at DATE (ISO 8601; a date alone is midnight UTC), never both."""
+    if expires_days is not None and expires_at is not None:
+        _fail("give --expires-days or --expires-at, not both")
+    if expires_days is not None:
+        if expires_days <= 0:
+            _fail("--expires-days must be a positive number of days")
+        return datetime.now(UTC) + timedelta(days=expires_days)
+    if expires_at is None:
+        return None
+    try:
+        when = datetime.fromisoformat(expires_at)
+    except ValueError:
+        _fail(f"--expires-at {expires_at!r} is not an ISO 8601 date or time (e.g. 2026-12-31)")
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when <= datetime.now(UTC):
+        _fail(f"--expires-at {expires_at} is in the past")
+    return when
 
 
 @keys_app.command("create")
@@ -68,24 +103,82 @@ def keys_create(
     user: str = typer.Option(..., help="User the key acts as."),
     name: str | None = typer.Option(None, help="A label for the key."),
     expires_days: int | None = typer.Option(None, help="Days until the key expires (default: never)."),
+    expires_at: str | None = typer.Option(None, help="Expiry as an ISO 8601 date or time, e.g. 2026-12-31 (UTC)."),
 ) -> None:
     """Create an API key; the key is the last line printed (it is not stored, only its hash)."""
+    from memory.db import tenant_connection
+    from memory.users import create_api_key
 
-    async def create() -> str:
-        from graphs.resources import open_resources
-        from memory.users import create_api_key
+    expires = _expiry(expires_days, expires_at)
 
-        resources = await open_resources()
-        try:
-            expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
-            async with resources.pool.connection() as conn:
-                return await create_api_key(conn, tenant_id=tenant, user_id=user, name=name, expires_at=expires)
-        finally:
-            await resources.close()
+    async def create(pool) -> str:
+        async with tenant_connection(pool, tenant) as conn:
+            return await create_api_key(conn, tenant_id=tenant, user_id=user, name=name, expires_at=expires)
 
-    key = _run(create())
+    key = _run(_with_pool(create))
     console.print(f"API key for tenant [bold]{tenant}[/], user [bold]{user}[/] (shown once):", highlight=False)
     print(key)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: str = typer.Option(..., help="Tenant whose keys are listed."),
+    user: str | None = typer.Option(None, help="Only this user's keys."),
+) -> None:
+    """The tenant's keys: id, prefix, user, name, created, expires, revoked (never the key itself)."""
+    from rich.table import Table
+
+    from memory.db import tenant_connection
+    from memory.users import list_keys
+
+    async def fetch(pool) -> list[dict]:
+        async with tenant_connection(pool, tenant) as conn:
+            return await list_keys(conn, tenant_id=tenant, user_id=user)
+
+    rows = _run(_with_pool(fetch))
+    if not rows:
+        console.print(f"no keys for tenant {tenant}" + (f", user {user}" if user else ""), highlight=False)
+        return
+    table = Table("id", "prefix", "user", "name", "created", "expires", "revoked")
+    for r in rows:
+        table.add_row(str(r["id"]), r["prefix"], r["user_id"], r["name"] or "", _when(r["created_at"]),
+                      _when(r["expires_at"]), _when(r["revoked_at"]))
+    Console(width=200).print(table, highlight=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: str = typer.Argument(..., help="The key's id or its prefix, as `mnemo keys list` shows them."),
+    tenant: str | None = typer.Option(None, help="Tenant of the key (needed when a prefix is in several)."),
+) -> None:
+    """Revoke a key: requests with it get 401 from now on. The row stays, for the audit trail."""
+    from memory.db import tenant_connection
+    from memory.users import key_tenants, revoke_key
+
+    async def revoke(pool) -> list[dict] | str:
+        owner = tenant
+        if owner is None:
+            async with pool.connection() as conn:  # no tenant yet: a SECURITY DEFINER lookup
+                tenants = {t for _, t in await key_tenants(conn, key)}
+            if len(tenants) > 1:
+                return f"{key} matches keys of several tenants ({', '.join(sorted(tenants))}): add --tenant"
+            if not tenants:
+                return f"no key with id or prefix {key}"
+            owner = tenants.pop()
+        async with tenant_connection(pool, owner) as conn:
+            revoked = await revoke_key(conn, tenant_id=owner, id_or_prefix=key)
+        return revoked or f"no key with id or prefix {key} in tenant {owner}"
+
+    result = _run(_with_pool(revoke))
+    if isinstance(result, str):
+        _fail(result)
+    for r in result:
+        console.print(f"revoked {r['id']} ({r['prefix']}, tenant {r['tenant_id']}, user {r['user_id']})",
+                      highlight=False)
 
 
 @app.command()
@@ -102,9 +195,10 @@ def migrate() -> None:
         settings = get_settings()
         urls = await asyncio.to_thread(resolve_service_urls, settings.database_url, settings.redis_url,
                                        settings.home_dir)
-        await check_database(urls.database_url)
-        applied = await apply(urls.database_url)
-        await ensure_schema(urls.database_url)  # the background queue's tables
+        admin_url = settings.admin_database_url or urls.database_url  # the owner creates, the app uses
+        await check_database(admin_url)
+        applied = await apply(admin_url)
+        await ensure_schema(admin_url)  # the background queue's tables
         return applied
 
     applied = _run(run())
@@ -245,6 +339,31 @@ def worker(
 
     if stalled_after < 2 * heartbeat:
         _fail("--stalled-after must be at least twice --heartbeat, or live workers look dead")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(get_settings().log_format or "json", log_level)
     _run(run_worker(get_settings(), concurrency=concurrency, once=once, heartbeat_s=heartbeat,
                     stalled_after_s=stalled_after, sweep_every_s=sweep_every))
+
+
+@checkpoints_app.command("prune")
+def checkpoints_prune(
+    keep: int = typer.Option(20, min=1, help="Newest checkpoints kept in every thread (the newest is its state)."),
+    older_than_days: float = typer.Option(30.0, min=0, help="Only checkpoints older than this many days go."),
+    thread: str | None = typer.Option(None, help="Prune one thread only."),
+) -> None:
+    """Delete old checkpoints (and their writes and orphaned blobs); messages and memories are not touched."""
+
+    async def prune():
+        from graphs.resources import open_resources
+        from memory.checkpoint_retention import prune_checkpoints
+
+        resources = await open_resources()
+        try:
+            async with resources.pool.connection() as conn:
+                return await prune_checkpoints(conn, keep=keep, older_than=timedelta(days=older_than_days),
+                                               thread_id=thread)
+        finally:
+            await resources.close()
+
+    result = _run(prune())
+    console.print(f"pruned {result.checkpoints} checkpoints ({result.writes} pending writes, {result.blobs} blobs) "
+                  f"in {result.threads} threads", highlight=False)

@@ -32,7 +32,7 @@ async def get_principal(request: Request, runtime: Runtime) -> Principal:
         raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>' (create one with `mnemo keys create`)")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "malformed Authorization header: expected 'Bearer <key>'")
-    async with runtime.resources.pool.connection() as conn:
+    async with runtime.resources.pool.connection() as conn:  # no tenant yet: a SECURITY DEFINER lookup
         principal = await authenticate(conn, key.strip())
     if principal is None:
         raise ApiError(401, "invalid, revoked or expired API key")

@@ -7,8 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError
+from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory.db import DatabaseUnavailable
@@ -29,6 +30,29 @@ class ApiError(Exception):
         self.status = status
         self.code = code or STATUS_CODES.get(status, "error")
         self.message = message
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What every error answer carries (the OpenAPI document declares it for each error status)."""
+
+    error: ErrorDetail
+
+
+# Declared on every router (server/app.py), so the OpenAPI document lists the errors a client can get.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Bad request", 401: "Missing, malformed, invalid or revoked API key", 403: "Forbidden",
+        404: "Not found", 409: "Conflict", 413: "Request body or message too large",
+        422: "Invalid request (validation)", 429: "Rate limit exceeded; see Retry-After",
+        503: "A service (PostgreSQL, Redis, the model) is unavailable",
+    }.items()
+}
 
 
 def error_body(code: str, message: str) -> dict:
@@ -61,6 +85,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ThreadNotFound)
     async def _no_thread(request: Request, exc: ThreadNotFound) -> JSONResponse:
         return JSONResponse(error_body("not_found", "thread not found"), status_code=404)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # Input that passed validation but that PostgreSQL cannot store: a NUL character, a lone UTF-16
+        # surrogate, a number out of a column's range (SQLSTATE class 22). The caller's data, not a 500.
+        log.info("refused unstorable input: %s", type(exc).__name__)
+        message = ("the request holds text or numbers that cannot be stored "
+                   "(NUL characters, unpaired surrogates, or out-of-range values)")
+        return JSONResponse(error_body("invalid_request", message), status_code=422)
 
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OperationalError)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langgraph.graph.state import CompiledStateGraph
 
 from core.config import Settings
 from graphs.resources import Resources, open_resources, shared_resources
 from graphs.turn import build_turn_graph
+from memory.db import tenant_connection
 from memory.users import Principal, ensure_user
+from server.turn_lock import TurnLocks
+from server.turn_tasks import TurnTasks
 
 
 @dataclass
@@ -18,6 +21,13 @@ class AppRuntime:
     graph: CompiledStateGraph
     local_principal: Principal | None = None
     owns_resources: bool = True
+    turns: TurnTasks = field(default_factory=TurnTasks)  # running turns, detached from their requests
+    locks: TurnLocks = field(init=False)  # one turn at a time per thread, across processes
+
+    def __post_init__(self) -> None:
+        settings = self.resources.settings
+        self.locks = TurnLocks(self.resources.redis, ttl_seconds=settings.turn_lock_ttl_seconds,
+                               wait_seconds=settings.turn_wait_seconds)
 
     @classmethod
     async def _build(cls, resources: Resources, settings: Settings, owns: bool) -> AppRuntime:
@@ -25,7 +35,7 @@ class AppRuntime:
         local = None
         if settings.local_mode:
             local = Principal(settings.local_tenant, settings.local_user)
-            async with resources.pool.connection() as conn:
+            async with tenant_connection(resources.pool, local.tenant_id) as conn:
                 await ensure_user(conn, tenant_id=local.tenant_id, user_id=local.user_id)
         return cls(resources, graph, local, owns)
 
@@ -39,5 +49,6 @@ class AppRuntime:
         return await cls._build(await shared_resources(), settings, False)
 
     async def close(self) -> None:
+        await self.turns.drain(self.resources.settings.shutdown_grace_seconds)
         if self.owns_resources:
             await self.resources.close()

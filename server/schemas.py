@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -168,3 +168,167 @@ class HintFeedback(Strict):
     snooze_seconds: int | None = Field(
         default=None, ge=60, le=90 * 86400, description="How long a snoozed hint stays away (default one day)"
     )
+
+
+# --- Threads, memories, the caller and usage (answers documented in OpenAPI) ---------------------
+
+class Row(BaseModel):
+    """A stored row as answered; columns added later still come through."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Thread(Row):
+    id: str
+    title: str | None
+    archived: bool
+    starred: bool
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    consolidated_at: datetime | None = None
+
+
+class ThreadPatched(Thread):
+    consolidation: dict[str, Any] | None = Field(
+        default=None, description="when archived: {already_consolidated, memories_written}")
+
+
+class ThreadPage(BaseModel):
+    items: list[Thread]
+    next_cursor: str | None
+
+
+class ThreadCreate(Strict):
+    title: str | None = Field(default=None, max_length=200)
+    metadata: dict[str, Any] | None = None
+
+
+class ThreadArchive(Strict):
+    thread_ids: list[str] = Field(min_length=1, max_length=100)
+
+
+class ArchivedThread(BaseModel):
+    thread_id: str
+    consolidation: dict[str, Any] = Field(description="{already_consolidated, memories_written}")
+
+
+class ArchiveResponse(BaseModel):
+    items: list[ArchivedThread]
+
+
+class Message(Row):
+    id: str
+    seq: int
+    role: str
+    content: str
+    tokens: int | None = None
+    model: str | None = None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[Message]
+    next_cursor: str | None
+
+
+class Checkpoint(BaseModel):
+    id: str
+    step: int | None
+    node: str | None = Field(description="the node that ran last before this checkpoint")
+    source: str | None
+    created_at: datetime
+    parent_id: str | None
+
+
+class CheckpointPage(BaseModel):
+    items: list[Checkpoint]
+    next_cursor: str | None
+
+
+class Memory(Row):
+    id: str
+    category: str
+    key: str
+    value: str
+    polarity: str
+    confidence: float
+    content: str
+    language: str | None = None
+    thread_id: str | None = None
+    source_message_id: str | None = None
+    metadata: dict[str, Any]
+    created_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None = None
+    superseded_by: str | None = None
+    expires_at: datetime | None = None
+    due_at: datetime | None = None
+
+
+class CorrectedMemory(Memory):
+    correction: dict[str, Any] | None = Field(description="old and new value, or null when nothing changed")
+
+
+class MemoryPage(BaseModel):
+    items: list[Memory]
+    next_cursor: str | None
+
+
+class MemoryBulkCreate(Strict):
+    items: list[MemoryCreate] = Field(min_length=1, max_length=100)
+
+
+class MemoryBulkCreated(BaseModel):
+    ids: list[str] = Field(description="one per item, in order; a restatement gives the memory already stored")
+    created: int = Field(description="memories written (restatements write nothing)")
+
+
+class CategoryCounts(BaseModel):
+    current: int
+    superseded: int
+
+
+class MemoryStats(BaseModel):
+    by_category: dict[str, CategoryCounts]
+    current: int
+    superseded: int = Field(description="no longer current: replaced, corrected or expired")
+    corrections: int
+    oldest: datetime | None
+    newest: datetime | None
+
+
+class Export(BaseModel):
+    exported_at: datetime
+    user: dict[str, Any] | None
+    api_keys: list[dict[str, Any]]
+    threads: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    memories: list[dict[str, Any]] = Field(description="every memory, history included")
+    corrections: list[dict[str, Any]]
+    hints: list[dict[str, Any]]
+    usage: list[dict[str, Any]]
+
+
+class UsageDay(BaseModel):
+    day: date
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageTotals(BaseModel):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageReport(BaseModel):
+    since: date
+    until: date
+    items: list[UsageDay] = Field(description="per UTC day and model, newest day first")
+    totals: UsageTotals

@@ -12,6 +12,7 @@ from core.config import get_settings
 from graphs.runner import TurnResult, stream_turn
 from nodes.common import is_evidence
 from server.runtime import AppRuntime
+from server.turn_lock import ThreadBusy
 
 
 @asynccontextmanager
@@ -35,8 +36,9 @@ async def show_turn(
     """Stream one turn's tokens to the console, then what was retrieved, remembered and hinted."""
     result: TurnResult | None = None
     started = False
+    # The same per-thread lock as the API: a terminal and an API client on one thread take turns.
     async for event in stream_turn(runtime.graph, message=message, thread_id=thread_id, tenant_id=tenant_id,
-                                   user_id=user_id, agent=agent):
+                                   user_id=user_id, agent=agent, lock=runtime.locks.hold(thread_id)):
         if event.kind == "token":
             if not started:
                 console.print("[bold green]mnemo>[/] ", end="")
@@ -82,5 +84,8 @@ async def chat_loop(console: Console, *, thread_id: str, agent: str | None, user
             if len(message) > limit:
                 console.print(f"[red]message over {limit} characters[/]")
                 continue
-            await show_turn(console, runtime, message=message, thread_id=thread_id, user_id=user_id,
-                            tenant_id=tenant_id, agent=agent)
+            try:
+                await show_turn(console, runtime, message=message, thread_id=thread_id, user_id=user_id,
+                                tenant_id=tenant_id, agent=agent)
+            except ThreadBusy:
+                console.print("[red]another turn is running on this thread; try again in a moment[/]")

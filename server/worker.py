@@ -59,7 +59,7 @@ async def run_worker(
     res = resources or await open_resources(settings)
     connector = worker_connector(res.urls.database_url, concurrency)
     try:
-        await ensure_schema(res.urls.database_url)
+        await ensure_schema(res.admin_url)
         await connector.open_async()
         limits = {"stalled_after_s": stalled_after_s, "pending_after_s": pending_after_s}
         with queue.replace_connector(connector):

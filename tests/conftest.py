@@ -32,6 +32,7 @@ if os.environ.get("MNEMO_TEST_REDIS_URL"):
     os.environ["REDIS_URL"] = os.environ["MNEMO_TEST_REDIS_URL"]
 
 from core.config import Settings  # noqa: E402
+from memory.db import tenant_connection  # noqa: E402
 from memory.users import Principal, create_api_key  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.runtime import AppRuntime  # noqa: E402
@@ -74,7 +75,7 @@ async def client(runtime: AppRuntime, settings: Settings) -> AsyncIterator[httpx
 
 
 async def make_key(resources, tenant_id: str, user_id: str) -> str:
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant_id) as conn:
         return await create_api_key(conn, tenant_id=tenant_id, user_id=user_id)
 
 

@@ -4,6 +4,7 @@ parsing, import through the product's path, scoring against the dense baseline, 
 import json
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from bench.retrieval import arun, format_report, load_locomo, recall_at, session_messages
@@ -75,7 +76,7 @@ async def test_runs_end_to_end_and_cleans_up(locomo, resources):
     for text in ("hybrid_search (product)", "dense-only exact cosine (baseline)", "recall@10", "p95",
                  "reference recall@10", "hnsw.iterative_scan=relaxed_order"):
         assert text in report
-    async with resources.pool.connection() as conn:
+    async with await psycopg.AsyncConnection.connect(resources.admin_url) as conn:  # across tenants: the owner
         left = await (await conn.execute(
             "SELECT count(*) AS n FROM users WHERE tenant_id LIKE 'bench-locomo-%%'")).fetchone()
-    assert left["n"] == 0
+    assert left[0] == 0

@@ -6,6 +6,7 @@ import re
 from rich.console import Console
 
 from bench.turn import BASE_SENTENCES, RETRIEVAL_TENANT, base_seeds, bases_for, copy_value, run_turn_bench
+from memory.db import tenant_connection
 
 
 async def test_bench_turn_prints_every_figure(runtime):
@@ -29,7 +30,7 @@ async def test_bench_memories_are_loaded_once(runtime):
     console = Console(record=True, width=200)
     await run_turn_bench(console, turns=1, memories=120, queries=1, resources=runtime.resources)
     assert "reused from an earlier run" in console.export_text()
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, RETRIEVAL_TENANT) as conn:
         row = await (await conn.execute(
             "SELECT count(*) AS n, count(DISTINCT (key, lower(value))) AS distinct_values FROM memories "
             "WHERE tenant_id = %s AND user_id = %s", (RETRIEVAL_TENANT, "n120"))).fetchone()

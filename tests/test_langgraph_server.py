@@ -1,4 +1,5 @@
-"""`langgraph dev` serves the turn graph, our REST app and the PostgreSQL checkpointer together."""
+"""`langgraph dev` serves the turn graph, our REST app and the PostgreSQL checkpointer together; the
+LangGraph SDK drives it with Mnemo API keys (server/langgraph_auth.py)."""
 
 import os
 import socket
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
+
+from tests.conftest import make_key
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGGRAPH = str(Path(sys.executable).with_name("langgraph"))
@@ -51,33 +55,71 @@ def langgraph_server(runtime):  # runtime: the embedded services are up, this pr
     log.close()
 
 
-def test_runs_wait_executes_a_whole_turn(langgraph_server, tenant):
-    with httpx.Client(base_url=langgraph_server, timeout=60) as http:
-        thread_id = http.post("/threads", json={}).json()["thread_id"]
-        config = {"configurable": {"tenant_id": tenant, "user_id": "sdk"}}
-        first = http.post(f"/threads/{thread_id}/runs/wait", json={
-            "assistant_id": "turn", "config": config,
-            "input": {"messages": [{"role": "user", "content": "I live in Oslo and I love jazz."}]}})
-        assert first.status_code == 200, first.text
-        state = first.json()
-        assert [m["type"] for m in state["messages"]] == ["human", "ai"]
-        assert {(m["key"], m["value"]) for m in state["remembered"]} >= {("profile.location", "Oslo")}
-        other_thread = http.post("/threads", json={}).json()["thread_id"]
-        second = http.post(f"/threads/{other_thread}/runs/wait", json={
-            "assistant_id": "turn", "config": config,
-            "input": {"messages": [{"role": "user", "content": "Any concert ideas?"}]}}).json()
-        assert "Oslo" in {m["value"] for m in second["context_memories"]}
-        current = http.get(f"/threads/{thread_id}/state").json()
-        assert current["values"]["reply"] == state["reply"] and current["next"] == []
-        history = http.post(f"/threads/{thread_id}/history", json={"limit": 20}).json()
-        assert len(history) >= 8  # one checkpoint per step, kept in PostgreSQL
+def _client(base: str, key: str | None):
+    return get_client(url=base, headers={"Authorization": f"Bearer {key}"} if key else {})
 
 
-def test_graph_endpoint_and_mounted_rest_app(langgraph_server):
+async def test_sdk_threads_runs_stream_state_and_history(langgraph_server, resources, tenant):
+    sdk = _client(langgraph_server, await make_key(resources, tenant, "sdk"))
+    thread = await sdk.threads.create()
+    first = await sdk.runs.wait(thread["thread_id"], "turn", input={
+        "messages": [{"role": "user", "content": "I live in Oslo and I love jazz."}]})
+    assert [m["type"] for m in first["messages"]] == ["human", "ai"]
+    assert ("profile.location", "Oslo") in {(m["key"], m["value"]) for m in first["remembered"]}
+
+    other = await sdk.threads.create()
+    modes: set[str] = set()
+    tokens: list[str] = []
+    final: dict = {}
+    async for part in sdk.runs.stream(other["thread_id"], "turn", stream_mode=["messages-tuple", "values"], input={
+            "messages": [{"role": "user", "content": "Any concert ideas?"}]}):
+        modes.add(part.event)
+        if part.event == "messages":
+            tokens.append(part.data[0].get("content") or "")
+        elif part.event == "values":
+            final = part.data
+    assert {"messages", "values"} <= modes
+    assert "".join(tokens).strip() and final["reply"].startswith("".join(tokens).strip()[:20])
+    assert "Oslo" in {m["value"] for m in final["context_memories"]}  # remembered across threads
+
+    state = await sdk.threads.get_state(thread["thread_id"])
+    assert state["values"]["reply"] == first["reply"] and state["next"] == []
+    history = await sdk.threads.get_history(thread["thread_id"], limit=20)
+    assert len(history) >= 2 and history[0]["values"]["reply"] == first["reply"]
+
+
+async def test_the_key_decides_who_the_turn_runs_for(langgraph_server, resources, tenant):
+    """A client cannot pick another tenant or user through its config, nor see another user's threads."""
+    alice = _client(langgraph_server, await make_key(resources, tenant, "alice"))
+    mallory = _client(langgraph_server, await make_key(resources, f"{tenant}-other", "mallory"))
+    thread = await mallory.threads.create()
+    await mallory.runs.wait(thread["thread_id"], "turn", config={
+        "configurable": {"tenant_id": tenant, "user_id": "alice"}}, input={
+        "messages": [{"role": "user", "content": "I live in Reykjavik."}]})
+    own = await alice.threads.create()
+    answer = await alice.runs.wait(own["thread_id"], "turn", input={
+        "messages": [{"role": "user", "content": "Where do I live?"}]})
+    assert "Reykjavik" not in {m["value"] for m in answer["context_memories"]}
+
+    assert [t["thread_id"] for t in await alice.threads.search()] == [own["thread_id"]]
+    with pytest.raises(Exception) as refused:
+        await alice.threads.get(thread["thread_id"])
+    assert getattr(refused.value, "response", None) is not None and refused.value.response.status_code == 404
+
+
+async def test_requests_without_a_valid_key_are_refused(langgraph_server):
+    for key in (None, "mnemo_not-a-key"):
+        with pytest.raises(Exception) as refused:
+            await _client(langgraph_server, key).threads.create()
+        assert refused.value.response.status_code == 401
+
+
+async def test_graph_endpoint_and_mounted_rest_app(langgraph_server, resources, tenant):
+    sdk = _client(langgraph_server, await make_key(resources, tenant, "viewer"))
+    drawn = await sdk.assistants.get_graph("turn")
+    ids = [n["id"] for n in drawn["nodes"]]
+    assert ids[1:-1] == ["load_memory", "retrieve", "route", "generate", "extract", "hint", "persist"]
+    assert any(e["source"] == "route" and e.get("conditional") for e in drawn["edges"])
     with httpx.Client(base_url=langgraph_server, timeout=30) as http:
-        drawn = http.get("/assistants/turn/graph").json()
-        ids = [n["id"] for n in drawn["nodes"]]
-        assert ids[1:-1] == ["load_memory", "retrieve", "route", "generate", "extract", "hint", "persist"]
-        assert any(e["source"] == "route" and e.get("conditional") for e in drawn["edges"])
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.post("/v1/chat", json={"message": "hi"}).status_code == 401

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from core.metrics import HINT_FEEDBACK
+from memory.db import tenant_connection
 from memory.hints import record_feedback
 from memory.rows import jsonable
 from server.deps import Caller, Runtime
@@ -31,7 +32,7 @@ async def hint_feedback(hint_id: str, body: HintFeedback, runtime: Runtime, call
     except ValueError as exc:
         raise ApiError(404, f"hint {hint_id} not found") from exc
     snooze = body.snooze_seconds or DEFAULT_SNOOZE_SECONDS
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         row = await record_feedback(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, hint_id=ident,
                                     action=body.action, snooze_seconds=snooze)
     if row is None:

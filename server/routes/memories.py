@@ -1,15 +1,21 @@
-"""Long-term memories: list, create, get, correct (PATCH, audited), delete, the context the model
-sees, and a dry-run extraction."""
+"""Long-term memories: list (filtered), create one or a batch, get, correct (PATCH, audited), delete,
+stats, the export of everything about the caller, the context the model sees, and a dry-run extraction.
+
+Fixed paths (/bulk, /stats, /export, /context) are declared before /{memory_id}, which would take them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+from memory.db import tenant_connection
 from memory.embeddings import aembed
+from memory.export import export_user
+from memory.extract_rules import CATEGORIES
 from memory.extraction import aextract_memories
 from memory.memories import (
     CONTEXT_CATEGORIES,
@@ -24,12 +30,24 @@ from memory.memories import (
     save_memories,
 )
 from memory.rows import jsonable
+from memory.stats import memory_stats
 from memory.users import ensure_user
 from nodes.load_memory import load_context_memories, refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor
-from server.schemas import ExtractRequest, MemoryCreate, MemoryPatch, Page
+from server.schemas import (
+    CorrectedMemory,
+    Export,
+    ExtractRequest,
+    Memory,
+    MemoryBulkCreate,
+    MemoryBulkCreated,
+    MemoryCreate,
+    MemoryPage,
+    MemoryPatch,
+    MemoryStats,
+)
 
 router = APIRouter(prefix="/v1/memories", tags=["memories"])
 
@@ -38,26 +56,31 @@ def _public(row: dict) -> dict:
     return jsonable({k: v for k, v in row.items() if k not in ("action", "supersedes")})
 
 
-@router.get("", response_model=Page)
+@router.get("", response_model=MemoryPage)
 async def get_memories(
-    runtime: Runtime, caller: Caller, category: str | None = None, include_superseded: bool = False,
-    cursor: str | None = None, limit: int = Query(default=50, ge=1, le=200),
+    runtime: Runtime, caller: Caller, category: Literal[CATEGORIES] | None = None,  # type: ignore[valid-type]
+    key: str | None = Query(default=None, max_length=100), thread_id: str | None = Query(default=None, max_length=100),
+    include_superseded: bool = False, cursor: str | None = None, limit: int = Query(default=50, ge=1, le=200),
 ) -> dict:
+    """Newest first; current memories only unless `include_superseded`; `category`, `key` (exact) and
+    `thread_id` (the thread a memory was learned in) filter."""
     before = decode_cursor(cursor)
     try:
         before = (datetime.fromisoformat(before[0]), UUID(before[1])) if before else None
     except (TypeError, ValueError, IndexError) as exc:
         raise ApiError(400, "invalid cursor") from exc
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         rows = await list_memories(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, category=category,
-                                   include_superseded=include_superseded, before=before, limit=limit + 1)
+                                   include_superseded=include_superseded, before=before, limit=limit + 1,
+                                   key=key, thread_id=thread_id)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None
     return {"items": [_public(r) for r in rows], "next_cursor": next_cursor}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=Memory, responses={
+    200: {"model": Memory, "description": "a restatement: the memory already stored"}})
 async def create_memory(body: MemoryCreate, runtime: Runtime, caller: Caller) -> JSONResponse:
     """Store one memory through the same consolidation as extraction; a restatement answers 200 with
     the memory already stored."""
@@ -65,7 +88,7 @@ async def create_memory(body: MemoryCreate, runtime: Runtime, caller: Caller) ->
     vectors = await aembed(runtime.resources.embedder,
                            [render(memory.category, memory.key, memory.value, memory.polarity)])
     owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
-    async with runtime.resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         await ensure_user(conn, **owner)
         written = await save_memories(conn, **owner, memories=[memory], embeddings=vectors)
         if not written:
@@ -91,22 +114,61 @@ async def extract_preview(body: ExtractRequest, runtime: Runtime, caller: Caller
     return {"memories": await aextract_memories(body.text, context, runtime.resources.extraction_model())}
 
 
-@router.get("/{memory_id}")
+@router.post("/bulk", response_model=MemoryBulkCreated, status_code=201)
+async def create_many(body: MemoryBulkCreate, runtime: Runtime, caller: Caller) -> dict:
+    """Up to 100 memories, all validated before any is stored, written in one transaction through the
+    same consolidation as POST /v1/memories, in order (a later item can supersede an earlier one)."""
+    memories = [NewMemory(m.category, m.key, m.value.strip(), m.polarity, m.confidence) for m in body.items]
+    vectors = await aembed(runtime.resources.embedder,
+                           [render(m.category, m.key, m.value, m.polarity) for m in memories])
+    owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
+    ids, created = [], 0
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
+        await ensure_user(conn, **owner)
+        for memory, vector in zip(memories, vectors, strict=True):
+            written = await save_memories(conn, **owner, memories=[memory], embeddings=[vector])
+            row = written[0] if written else await find_current(conn, **owner, key=memory.key, value=memory.value)
+            ids.append(str(row["id"]))
+            created += len(written)
+    if created:
+        await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
+    return {"ids": ids, "created": created}
+
+
+@router.get("/stats", response_model=MemoryStats)
+async def stats(runtime: Runtime, caller: Caller) -> dict:
+    """Counts by category, current against superseded, corrections, and the oldest and newest memory."""
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
+        return await memory_stats(conn, tenant_id=caller.tenant_id, user_id=caller.user_id)
+
+
+@router.get("/export", response_model=Export)
+async def export(runtime: Runtime, caller: Caller) -> dict:
+    """Everything stored about the caller: user, key prefixes, threads, messages, memories with their
+    history, corrections, hints and usage (embeddings left out)."""
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
+        data = await export_user(conn, tenant_id=caller.tenant_id, user_id=caller.user_id)
+    out = {key: [jsonable(r) for r in rows] if isinstance(rows, list) else rows and jsonable(rows)
+           for key, rows in data.items()}
+    return {"exported_at": datetime.now(UTC), **out}
+
+
+@router.get("/{memory_id}", response_model=Memory)
 async def get_one(memory_id: UUID, runtime: Runtime, caller: Caller) -> dict:
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         row = await get_memory(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, memory_id=memory_id)
     if row is None:
         raise ApiError(404, f"memory {memory_id} not found")
     return _public(row)
 
 
-@router.patch("/{memory_id}")
+@router.patch("/{memory_id}", response_model=CorrectedMemory)
 async def correct(memory_id: UUID, body: MemoryPatch, runtime: Runtime, caller: Caller) -> dict:
     """Correct a current memory: the old row is closed (kept as history), a new one holds the
     corrected value, and memory_corrections records old and new. The answer is the new memory with
     its `correction` (null when nothing changed)."""
     owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         old = await get_memory(conn, **owner, memory_id=memory_id)
     if old is None:
         raise ApiError(404, f"memory {memory_id} not found")
@@ -118,7 +180,7 @@ async def correct(memory_id: UUID, body: MemoryPatch, runtime: Runtime, caller: 
                     changes.get("polarity") or old["polarity"], old["confidence"], old["language"])
     [vector] = await aembed(runtime.resources.embedder, [render(new.category, new.key, new.value, new.polarity)])
     try:
-        async with runtime.resources.pool.connection() as conn, conn.transaction():
+        async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
             row = await correct_memory(conn, **owner, memory_id=memory_id, new=new, embedding=vector,
                                        reason=body.reason)
     except NotCurrent as exc:
@@ -127,9 +189,9 @@ async def correct(memory_id: UUID, body: MemoryPatch, runtime: Runtime, caller: 
     return jsonable({k: v for k, v in row.items() if k not in ("action", "supersedes")})
 
 
-@router.delete("/{memory_id}", status_code=204)
+@router.delete("/{memory_id}", status_code=204, response_class=Response)
 async def delete(memory_id: UUID, runtime: Runtime, caller: Caller) -> Response:
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         deleted = await delete_memory(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, memory_id=memory_id)
     if not deleted:
         raise ApiError(404, f"memory {memory_id} not found")

@@ -6,6 +6,7 @@ import time
 
 from fastapi import APIRouter
 
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.rows import jsonable
 from memory.search import SearchQuery, hybrid_search
@@ -26,7 +27,7 @@ async def search(body: SearchRequest, runtime: Runtime, caller: Caller) -> dict:
         types=tuple(body.types), categories=body.categories, thread_id=body.thread_id, since=body.since,
         until=body.until, min_score=body.min_score,
     )
-    async with runtime.resources.pool.connection() as conn:
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         if body.thread_id and await get_thread(
             conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=body.thread_id
         ) is None:

@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from graphs.runner import run_turn, turn_config
 from graphs.turn import NODE_NAMES, build_turn_graph
 from memory.cache import prefs_key
+from memory.db import tenant_connection
 from memory.threads import list_messages
 from nodes.agents import AGENTS
 
@@ -42,7 +43,7 @@ async def test_turn_persists_messages_usage_and_refreshes_cache(runtime, princip
     thread = str(uuid.uuid4())
     result = await _turn(runtime, principal, "I'm allergic to peanuts.", thread)
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         messages = await list_messages(conn, **owner, thread_id=thread)
         usage = await (await conn.execute(
             "SELECT model, input_tokens, output_tokens FROM usage WHERE thread_id = %s", (thread,))).fetchall()
@@ -89,7 +90,7 @@ async def test_failed_turn_leaves_nothing_behind(runtime, principal, resources, 
         await _turn(runtime, principal, "I live in Paris now", thread)
     monkeypatch.undo()
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         contents = [m["content"] for m in await list_messages(conn, **owner, thread_id=thread)]
         locations = await (await conn.execute(
             "SELECT value FROM memories WHERE tenant_id = %s AND key = 'profile.location'",

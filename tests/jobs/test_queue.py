@@ -16,10 +16,12 @@ from uuid import UUID
 import pytest
 from procrastinate.manager import JobManager
 
+from graphs.consolidation import message_tenant
 from jobs.app import EXTRACTION_QUEUE, ensure_schema, worker_connector
 from jobs.enqueue import enqueue_extraction, requeue_unextracted
 from jobs.stalled import retry_stalled_jobs
 from jobs.tasks import extraction_lock
+from memory.db import tenant_connection
 from memory.threads import ensure_thread, insert_message
 from memory.users import ensure_user
 from server.worker import run_worker
@@ -43,7 +45,7 @@ async def queue_ready(resources):
 
 async def _user_message(resources, tenant: str, content: str = "I love jazz and I am vegetarian",
                         *, pending: bool = True) -> UUID:
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, tenant) as conn:
         await ensure_user(conn, tenant_id=tenant, user_id="alice")
         thread_id = f"thread-{uuid.uuid4().hex}"
         await ensure_thread(conn, tenant_id=tenant, user_id="alice", thread_id=thread_id)
@@ -55,7 +57,7 @@ async def _user_message(resources, tenant: str, content: str = "I love jazz and 
 
 async def _state(resources, message_id: UUID) -> tuple[list[tuple[str, str]], object, list[str]]:
     """(memories from the message, its extracted_at, its unfinished jobs)."""
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, await message_tenant(resources, message_id)) as conn:
         memories = await (await conn.execute(MEMORIES_OF_SQL, (message_id,))).fetchall()
         extracted_at = (await (await conn.execute(EXTRACTED_AT_SQL, (message_id,))).fetchone())["extracted_at"]
         jobs = await (await conn.execute(LIVE_JOBS_SQL, (extraction_lock(message_id),))).fetchall()
@@ -69,7 +71,7 @@ def _written_once(memories: list[tuple[str, str]]) -> bool:
 
 async def test_enqueued_job_is_run_by_a_worker(resources, settings, tenant):
     message_id = await _user_message(resources, tenant)
-    assert await enqueue_extraction(resources, [message_id]) == 1
+    assert await enqueue_extraction(resources, [message_id], tenant_id=tenant) == 1
     assert (await _state(resources, message_id))[2] == ["todo"]
 
     await run_worker(settings, once=True, resources=resources, **FAST)
@@ -80,11 +82,13 @@ async def test_enqueued_job_is_run_by_a_worker(resources, settings, tenant):
 
 async def test_same_message_enqueued_twice_writes_once(resources, settings, tenant):
     message_id = await _user_message(resources, tenant)
-    assert await enqueue_extraction(resources, [message_id, message_id]) == 1  # one waiting job per message
+    # one waiting job per message
+    assert await enqueue_extraction(resources, [message_id, message_id], tenant_id=tenant) == 1
     await run_worker(settings, once=True, resources=resources, **FAST)
     first, extracted_at, _ = await _state(resources, message_id)
 
-    assert await enqueue_extraction(resources, [message_id]) == 1  # done jobs do not block a new one...
+    # done jobs do not block a new one...
+    assert await enqueue_extraction(resources, [message_id], tenant_id=tenant) == 1
     await run_worker(settings, once=True, resources=resources, **FAST)
     again, extracted_again, jobs = await _state(resources, message_id)
     assert _written_once(first) and sorted(again) == sorted(first)  # ...which writes nothing
@@ -94,13 +98,13 @@ async def test_same_message_enqueued_twice_writes_once(resources, settings, tena
 async def test_enqueue_inside_the_callers_transaction_commits_with_it(resources, tenant):
     message_id = await _user_message(resources, tenant)
     with pytest.raises(RuntimeError):
-        async with resources.pool.connection() as conn, conn.transaction():
-            assert await enqueue_extraction(resources, [message_id], conn=conn) == 1
+        async with tenant_connection(resources.pool, tenant) as conn:
+            assert await enqueue_extraction(resources, [message_id], tenant_id=tenant, conn=conn) == 1
             raise RuntimeError("the turn failed before its commit")
     assert (await _state(resources, message_id))[2] == []
 
-    async with resources.pool.connection() as conn, conn.transaction():
-        assert await enqueue_extraction(resources, [message_id], conn=conn) == 1
+    async with tenant_connection(resources.pool, tenant) as conn:
+        assert await enqueue_extraction(resources, [message_id], tenant_id=tenant, conn=conn) == 1
     assert (await _state(resources, message_id))[2] == ["todo"]
 
 
@@ -127,7 +131,7 @@ async def test_stalled_job_gives_way_to_a_newer_job_of_the_same_message(resource
     """A dead worker's job holds the message's lock while a newer job for it waits: putting the old one
     back would break the one-waiting-job rule, so it ends and the newer one runs."""
     message_id = await _user_message(resources, tenant)
-    await enqueue_extraction(resources, [message_id])
+    await enqueue_extraction(resources, [message_id], tenant_id=tenant)
     connector = worker_connector(resources.urls.database_url, 1)
     await connector.open_async()
     try:
@@ -139,7 +143,7 @@ async def test_stalled_job_gives_way_to_a_newer_job_of_the_same_message(resource
         async with resources.pool.connection() as conn:
             await conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
                                "WHERE id = %s", (dead,))
-        assert await enqueue_extraction(resources, [message_id]) == 1
+        assert await enqueue_extraction(resources, [message_id], tenant_id=tenant) == 1
         assert sorted((await _state(resources, message_id))[2]) == ["doing", "todo"]
 
         await retry_stalled_jobs(manager, stalled_after_s=60)
@@ -169,7 +173,7 @@ async def test_worker_killed_mid_job_loses_nothing_and_writes_once(resources, se
     """`before`: killed before the body committed; `after`: killed after the commit, before the ack."""
     await run_worker(settings, once=True, resources=resources, **FAST)  # other tests' jobs: not paused on
     message_id = await _user_message(resources, tenant)
-    await enqueue_extraction(resources, [message_id])
+    await enqueue_extraction(resources, [message_id], tenant_id=tenant)
 
     with open(tmp_path / "first.log", "wb") as log:
         first = await _start_worker(pause, stderr=log)

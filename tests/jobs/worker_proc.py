@@ -16,11 +16,11 @@ from uuid import UUID
 
 
 def pausing(body, where: str, seconds: float):
-    async def run(res, message_id: UUID) -> int:
+    async def run(res, message_id: UUID, tenant_id: str | None = None) -> int:
         if where == "before":
             print(f"PAUSED {message_id}", flush=True)
             await asyncio.sleep(seconds)
-        written = await body(res, message_id)
+        written = await body(res, message_id, tenant_id)
         if where == "after":
             print(f"PAUSED {message_id}", flush=True)
             await asyncio.sleep(seconds)

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from core.metrics import PREFERENCE_CACHE, PREFERENCE_CACHE_LOADS
 from memory.cache import PreferenceCache, RedisUnavailable, UserMemories, connect_redis, prefs_key, read_user_memories
+from memory.db import tenant_connection
 from memory.memories import NewMemory, save_memories
 from memory.users import ensure_user
 from nodes.load_memory import load_user_memories, prefetch_session, refresh_context_memories
@@ -43,7 +44,7 @@ def _count(counter, label: str) -> float:
 
 async def _save(resources, tenant: str, user: str, *memories: NewMemory) -> list[dict]:
     vectors = np.ones((len(memories), resources.embedder.dim), dtype=np.float32)
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, tenant) as conn:
         await ensure_user(conn, tenant_id=tenant, user_id=user)
         return await save_memories(conn, tenant_id=tenant, user_id=user, memories=list(memories), embeddings=vectors)
 
@@ -131,7 +132,7 @@ async def test_one_read_holds_the_context_set_and_the_top_other_memories(resourc
                 NewMemory("fact", "fact.car", "an electric Zoe"),
                 NewMemory("profile", "profile.location", "Lisbon"))
     await _save(resources, tenant, "bob", NewMemory("preference", "preference.music", "opera"))
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         await conn.execute("UPDATE memories SET expires_at = now() - interval '1 minute' "
                            "WHERE tenant_id = %s AND value = 'Lisbon'", (tenant,))
         entry = await read_user_memories(conn, tenant_id=tenant, user_id="alice")

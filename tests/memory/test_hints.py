@@ -4,6 +4,7 @@ warnings, and feedback (dismissed, snoozed, applied) changing what the next turn
 import uuid
 
 from graphs.runner import run_turn
+from memory.db import tenant_connection
 from memory.hints import record_feedback
 from memory.memories import NewMemory, render, save_memories
 from memory.users import ensure_user
@@ -14,7 +15,7 @@ MUSIC = "Any music recommendation for tonight?"
 async def _remember(resources, principal, *memories: NewMemory) -> list[dict]:
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
     vectors = resources.embedder.embed([render(m.category, m.key, m.value, m.polarity) for m in memories])
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await ensure_user(conn, **owner)
         return await save_memories(conn, **owner, memories=list(memories), embeddings=vectors)
 
@@ -26,7 +27,7 @@ async def _hints(runtime, principal, message: str, thread: str | None = None) ->
 
 
 async def _feedback(resources, principal, hint: dict, action: str, snooze_seconds: float = 0) -> None:
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         assert await record_feedback(conn, tenant_id=principal.tenant_id, user_id=principal.user_id,
                                      hint_id=uuid.UUID(hint["id"]), action=action, snooze_seconds=snooze_seconds)
 
@@ -38,7 +39,7 @@ def _about(hints: list[dict], memory: dict) -> list[dict]:
 async def test_a_due_intent_is_followed_up_in_the_users_language(runtime, resources, principal):
     flight, sofa = await _remember(resources, principal, NewMemory("intent", "intent.travel", "book the flight"),
                                    NewMemory("intent", "intent.purchase", "replace the old sofa"))
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await conn.execute("UPDATE memories SET due_at = now() - interval '1 hour' WHERE id = %s", (flight["id"],))
         await conn.execute("UPDATE memories SET due_at = now() + interval '1 day' WHERE id = %s", (sofa["id"],))
     english = await _hints(runtime, principal, "Hello, how are you today?")
@@ -78,7 +79,7 @@ async def test_a_snoozed_hint_comes_back_after_the_snooze(runtime, resources, pr
     [shown] = _about(await _hints(runtime, principal, MUSIC), jazz)
     await _feedback(resources, principal, shown, "snoozed", snooze_seconds=3600)
     assert not _about(await _hints(runtime, principal, MUSIC), jazz)
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await conn.execute("UPDATE hints SET snoozed_until = now() - interval '1 second' WHERE id = %s",
                            (shown["id"],))
     assert _about(await _hints(runtime, principal, MUSIC), jazz)
@@ -95,7 +96,7 @@ async def test_an_applied_hint_scores_higher_next_time(runtime, resources, princ
 async def test_feedback_only_reaches_the_callers_own_hints(runtime, resources, principal):
     [jazz] = await _remember(resources, principal, NewMemory("preference", "preference.music", "jazz"))
     [shown] = _about(await _hints(runtime, principal, MUSIC), jazz)
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         assert await record_feedback(conn, tenant_id=principal.tenant_id, user_id="bob",
                                      hint_id=uuid.UUID(shown["id"]), action="dismissed") is None
     assert _about(await _hints(runtime, principal, MUSIC), jazz)

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memory.cache import read_user_memories
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.memories import (
     NewMemory,
@@ -19,13 +20,13 @@ from memory.users import ensure_user
 async def _save(resources, principal, *memories: NewMemory):
     vectors = await aembed(resources.embedder, [render(m.category, m.key, m.value, m.polarity) for m in memories])
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await ensure_user(conn, **owner)
         return await save_memories(conn, **owner, memories=list(memories), embeddings=vectors)
 
 
 async def _current(resources, principal, **kw):
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         return await list_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, **kw)
 
 
@@ -63,7 +64,7 @@ async def test_polarity_flip_supersedes_same_value(resources, principal):
 
 async def test_context_set_is_per_user(resources, principal):
     await _save(resources, principal, NewMemory("constraint", "constraint.allergy", "peanuts"))
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         mine = (await read_user_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id)).context
         other = (await read_user_memories(conn, tenant_id=principal.tenant_id, user_id="bob")).context
         other_tenant = (await read_user_memories(conn, tenant_id="someone-else", user_id=principal.user_id)).context
@@ -73,7 +74,7 @@ async def test_context_set_is_per_user(resources, principal):
 
 async def _forget(resources, principal, phrase):
     [vector] = await aembed(resources.embedder, [phrase])
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         return await forget_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id,
                                      phrase=phrase, embedding=vector)
 
@@ -132,7 +133,7 @@ async def test_correction_supersedes_and_records_old_and_new_value(resources, pr
     new = NewMemory("profile", "profile.age", "34")
     [vector] = await aembed(resources.embedder, ["User's age: 34"])
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         row = await correct_memory(conn, **owner, memory_id=old["id"], new=new, embedding=vector, reason="typo")
         audit = await (await conn.execute(
             "SELECT old_value, new_value, memory_id, new_memory_id, reason FROM memory_corrections"
@@ -142,6 +143,6 @@ async def test_correction_supersedes_and_records_old_and_new_value(resources, pr
                       "reason": "typo"}]
     history = {m["value"]: m for m in await _current(resources, principal, include_superseded=True)}
     assert history["43"]["superseded_by"] == row["id"] and history["34"]["valid_until"] is None
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         with pytest.raises(NotCurrent):
             await correct_memory(conn, **owner, memory_id=old["id"], new=new, embedding=vector)

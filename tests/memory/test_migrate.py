@@ -1,3 +1,4 @@
+import psycopg
 import pytest
 
 from memory.db import DatabaseUnavailable, check_database
@@ -30,14 +31,14 @@ async def test_failed_migration_rolls_back_and_is_not_recorded(resources, tmp_pa
     (tmp_path / "001_ok.sql").write_text("CREATE TABLE mig_probe_ok (id int);")
     (tmp_path / "002_bad.sql").write_text("CREATE TABLE mig_probe_bad (id int); SELECT nope_no_such_column;")
     url = resources.urls.database_url
-    async with resources.pool.connection() as conn:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:  # DDL: the owner's
         await conn.execute("DROP TABLE IF EXISTS mig_probe_ok, mig_probe_bad")
         await conn.execute("CREATE SCHEMA IF NOT EXISTS migtest")
     probe_url = url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dmigtest"
     with pytest.raises(Exception, match="nope_no_such_column"):
         await migrate(probe_url, tmp_path)
-    async with resources.pool.connection() as conn:
-        tables = {r["tablename"] for r in await (await conn.execute(
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        tables = {r[0] for r in await (await conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'migtest'")).fetchall()}
         await conn.execute("DROP SCHEMA migtest CASCADE")
     assert "mig_probe_ok" in tables and "mig_probe_bad" not in tables

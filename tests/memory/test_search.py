@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.memories import NewMemory, render, save_memories
 from memory.search import SearchQuery, hybrid_search
@@ -15,7 +16,7 @@ async def _seed(resources, tenant, user, memories=(), messages=(), thread_id=Non
     thread_id = thread_id or str(uuid.uuid4())
     mem_vecs = await aembed(resources.embedder, [render(m.category, m.key, m.value, m.polarity) for m in memories])
     msg_vecs = await aembed(resources.embedder, list(messages))
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, tenant) as conn:
         await ensure_user(conn, **owner)
         await ensure_thread(conn, **owner, thread_id=thread_id)
         for text, vec in zip(messages, msg_vecs, strict=True):
@@ -27,7 +28,7 @@ async def _seed(resources, tenant, user, memories=(), messages=(), thread_id=Non
 
 async def _search(resources, tenant, user, text, **kw):
     [vec] = await aembed(resources.embedder, [text])
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         return await hybrid_search(conn, SearchQuery(text=text, embedding=vec, tenant_id=tenant, user_id=user, **kw))
 
 
@@ -80,7 +81,7 @@ async def test_filters_types_categories_and_threads(resources, tenant):
 async def test_expired_temporary_memories_do_not_come_back(resources, tenant):
     await _seed(resources, tenant, "alice", memories=[NewMemory("profile", "profile.location", "Lisbon"),
                                                       NewMemory("profile", "profile.home", "Lyon")])
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         await conn.execute("UPDATE memories SET expires_at = now() - interval '1 minute' "
                            "WHERE tenant_id = %s AND value = 'Lisbon'", (tenant,))
     hits = await _search(resources, tenant, "alice", "Lisbon Lyon city", types=("memory",), min_score=0)
@@ -111,7 +112,7 @@ async def test_the_turn_after_a_hit_comes_back_with_it(resources, tenant):
 async def test_neighbours_stay_inside_the_time_window(resources, tenant):
     thread = await _seed(resources, tenant, "alice", messages=["Did you ever take the night train to Vienna?",
                                                                "Yes, twice."])
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         await conn.execute("UPDATE messages SET created_at = '2020-01-01' WHERE thread_id = %s AND content = %s",
                            (thread, "Yes, twice."))
     hits = await _search(resources, tenant, "alice", "night train Vienna", types=("message",), min_score=0.99,
@@ -129,7 +130,7 @@ async def test_filtered_index_scan_finds_the_callers_nearest_row(resources, tena
     owners = [f"u{i % 100}" for i in range(len(vectors))]
     rows = [(tenant, user, f"{tenant}-{user}", f"row {i}", vector)
             for i, (user, vector) in enumerate(zip(owners, vectors, strict=True))]
-    async with resources.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(resources.pool, tenant) as conn:
         for user in sorted(set(owners)):
             await ensure_user(conn, tenant_id=tenant, user_id=user)
             await ensure_thread(conn, tenant_id=tenant, user_id=user, thread_id=f"{tenant}-{user}")
@@ -142,7 +143,7 @@ async def test_filtered_index_scan_finds_the_callers_nearest_row(resources, tena
     probe = rng.normal(size=vectors.shape[1]).astype(np.float32)
     probe /= np.linalg.norm(probe)
     nearest = max(mine, key=lambda i: float(vectors[i] @ probe))
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         try:
             for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
                 await conn.execute(f"SET {setting} = off")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from memory.db import tenant_connection
 from memory.users import authenticate
 
 MNEMO = str(Path(sys.executable).with_name("mnemo"))
@@ -22,11 +23,42 @@ async def test_keys_create_prints_a_working_key_last(resources, tenant):
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip().splitlines()[-1]
     assert key.startswith("mnemo_")
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, tenant) as conn:
         principal = await authenticate(conn, key)
         stored = await (await conn.execute("SELECT key_hash FROM api_keys WHERE tenant_id = %s", (tenant,))).fetchall()
     assert (principal.tenant_id, principal.user_id) == (tenant, "carol")
     assert key not in str(stored)  # only the hash is kept
+
+
+async def test_keys_list_and_revoke_by_prefix_then_the_key_fails(resources, tenant):
+    created = _mnemo("keys", "create", "--tenant", tenant, "--user", "dave", "--name", "laptop",
+                     "--expires-at", "2099-12-31")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    listed = _mnemo("keys", "list", "--tenant", tenant)
+    assert listed.returncode == 0, listed.stderr
+    assert key[:10] in listed.stdout and "laptop" in listed.stdout and "2099-12-31" in listed.stdout
+    assert key not in listed.stdout and key[10:20] not in listed.stdout  # never the key itself
+    async with tenant_connection(resources.pool, tenant) as conn:
+        [row] = await (await conn.execute("SELECT expires_at FROM api_keys WHERE tenant_id = %s", (tenant,))).fetchall()
+    assert (row["expires_at"].year, row["expires_at"].month, row["expires_at"].day) == (2099, 12, 31)
+
+    revoked = _mnemo("keys", "revoke", key[:10])  # no --tenant: found through the definer lookup
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stdout + revoked.stderr
+    async with resources.pool.connection() as conn:
+        assert await authenticate(conn, key) is None
+    after = _mnemo("keys", "list", "--tenant", tenant, "--user", "dave").stdout
+    assert after.count("UTC") == 3  # created, expires and now revoked
+
+
+def test_keys_revoke_unknown_and_bad_expiry_are_one_clear_line(tenant):
+    unknown = _mnemo("keys", "revoke", "mnemo_none", "--tenant", tenant)
+    assert unknown.returncode == 1 and "no key" in unknown.stdout and "Traceback" not in unknown.stderr
+    past = _mnemo("keys", "create", "--tenant", tenant, "--user", "u", "--expires-at", "2001-01-01")
+    assert past.returncode == 1 and "in the past" in past.stdout
+    both = _mnemo("keys", "create", "--tenant", tenant, "--user", "u", "--expires-at", "2099-01-01",
+                  "--expires-days", "3")
+    assert both.returncode == 1 and "not both" in both.stdout
 
 
 def test_graph_draws_offline():

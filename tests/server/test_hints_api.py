@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from memory.db import tenant_connection
 from tests.conftest import make_key
 
 
@@ -47,7 +48,7 @@ async def test_another_users_hint_is_404(client, auth, resources, principal):
         other = {"Authorization": f"Bearer {await make_key(resources, tenant, user)}"}
         answer = await client.post(f"/v1/hints/{hint['id']}/feedback", headers=other, json={"action": "dismissed"})
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         row = await (await conn.execute("SELECT feedback FROM hints WHERE id = %s", (hint["id"],))).fetchone()
     assert row == {"feedback": None}
 

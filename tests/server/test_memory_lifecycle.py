@@ -12,6 +12,7 @@ from graphs.resources import Resources
 from graphs.runner import run_turn
 from graphs.turn import build_turn_graph
 from jobs.app import ensure_schema
+from memory.db import tenant_connection
 from nodes.persist import background_extraction
 from tests.conftest import make_key
 
@@ -44,7 +45,7 @@ async def test_patch_records_a_correction_and_keeps_history(client, auth, resour
     assert new["correction"]["old_value"] == "43" and new["correction"]["new_value"] == "34"
     assert await _current_values(client, auth) == ["34"]
     assert await _current_values(client, auth, include_superseded="true") == ["34", "43"]
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         audit = await (await conn.execute(
             "SELECT old_value, new_value, reason FROM memory_corrections WHERE tenant_id = %s AND user_id = %s",
             (principal.tenant_id, principal.user_id))).fetchall()
@@ -112,7 +113,7 @@ async def test_thread_patch_renames_and_stars_and_hides_other_users_threads(clie
 
 async def test_extract_message_writes_once_when_delivered_twice(client, auth, resources, principal):
     thread_id = (await _import(client, auth, "My name is Ingrid.", extract=False))["thread_id"]
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         [row] = await (await conn.execute("SELECT id FROM messages WHERE thread_id = %s", (thread_id,))).fetchall()
     assert await extract_message(resources, row["id"]) == 1
     assert await extract_message(resources, row["id"]) == 0
@@ -133,14 +134,14 @@ async def test_background_mode_leaves_the_user_message_for_a_worker(resources, p
         result = await run_turn(graph, message=text, thread_id=f"th-{uuid.uuid4().hex[:8]}",
                                 tenant_id=principal.tenant_id, user_id=principal.user_id, agent=None)
         assert [m["value"] for m in result.memories] == ["Lyon"]  # the rule pass, inline
-        async with resources.pool.connection() as conn:
+        async with tenant_connection(resources.pool, principal.tenant_id) as conn:
             row = await (await conn.execute(
                 "SELECT id, extracted_at, metadata FROM messages WHERE thread_id = %s AND role = 'user'",
                 (result.thread_id,))).fetchone()
         assert row["extracted_at"] is None and row["metadata"]["extraction"] == "pending"
         assert await extract_message(background, row["id"]) == 1  # Jira; Lyon is a restatement
         message_id = row["id"]
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         row = await (await conn.execute("SELECT extracted_at, metadata FROM messages WHERE id = %s",
                                         (message_id,))).fetchone()
         values = await (await conn.execute(

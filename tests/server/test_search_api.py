@@ -2,6 +2,7 @@
 
 import pytest
 
+from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.memories import NewMemory, render, save_memories
 from tests.conftest import make_key
@@ -27,7 +28,7 @@ async def test_results_follow_the_contract(client, auth, resources, principal):
          "metadata": {"dia_id": "D1:1"}},
     ])
     [vector] = await aembed(resources.embedder, [render("preference", "preference.travel", "ferries", "positive")])
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await save_memories(conn, tenant_id=principal.tenant_id, user_id=principal.user_id,
                             memories=[NewMemory("preference", "preference.travel", "ferries")], embeddings=vector[None])
     body = await _search(client, auth, query="Zanzibar ferry", k=5)
