@@ -39,19 +39,21 @@ TOP_LIMIT = 10  # other memories prefetched with them
 
 # One round trip: the current context set and the top other memories, ranked apart, with the time of
 # the read. The LEFT JOIN from a one-row relation answers that time even for a user with no memories.
+# `id` breaks ties (memories saved in one transaction share created_at), so two reads of the same rows
+# come back in the same order whatever plan PostgreSQL picks.
 USER_MEMORIES_SQL = f"""
 WITH current AS (
     SELECT {MEMORY_COLUMNS}, category = ANY(%(context)s) AS in_context
     FROM memories
     WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND {CURRENT}
 ), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY in_context ORDER BY confidence DESC, created_at DESC) AS rank
+    SELECT *, row_number() OVER (PARTITION BY in_context ORDER BY confidence DESC, created_at DESC, id) AS rank
     FROM current
 )
 SELECT extract(epoch FROM statement_timestamp())::float8 AS read_at, ranked.*
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN ranked ON ranked.rank <= CASE WHEN ranked.in_context THEN %(context_limit)s ELSE %(top_limit)s END
-ORDER BY ranked.in_context DESC, ranked.category, ranked.confidence DESC, ranked.created_at DESC"""
+ORDER BY ranked.in_context DESC, ranked.category, ranked.confidence DESC, ranked.created_at DESC, ranked.id"""
 
 # Replace the entry unless the one in Redis comes from a later read. ARGV: entry, read_at, ttl in ms.
 SET_IF_NEWER_LUA = """
