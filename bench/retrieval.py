@@ -42,6 +42,8 @@ from memory.db import copy_rows, execute_as_owner, tenant_connection
 from memory.embeddings import aembed
 from memory.imports import ImportedMessage, import_thread
 from memory.search import SearchQuery, hybrid_search
+from memory.threads import create_thread
+from memory.users import ensure_user
 
 __all__ = ["arun", "format_report", "load_locomo", "run"]
 
@@ -264,9 +266,8 @@ async def filter_recall(res: Resources, tenant_id: str, *, users: int, per_user:
     dim = res.embedder.dim
     async with tenant_connection(res.pool, tenant_id) as conn:
         for u in range(users):
-            await conn.execute("INSERT INTO users (tenant_id, user_id) VALUES (%s, %s)", (tenant_id, f"u{u}"))
-            await conn.execute("INSERT INTO threads (id, tenant_id, user_id) VALUES (%s, %s, %s)",
-                               (f"{tenant_id}-u{u}", tenant_id, f"u{u}"))
+            await ensure_user(conn, tenant_id=tenant_id, user_id=f"u{u}")
+            await create_thread(conn, tenant_id=tenant_id, user_id=f"u{u}", thread_id=f"{tenant_id}-u{u}")
         async with copy_rows(conn, "messages", list(FILTER_COPY_COLUMNS)) as copy:
             copy.set_types(list(FILTER_COPY_TYPES))
             for row in _filter_rows(tenant_id, users, per_user, dim, rng):

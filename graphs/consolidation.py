@@ -17,6 +17,7 @@ from graphs.resources import Resources
 from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.extraction import aextract_memories, apply_ops, ops_texts, to_memory_ops
+from memory.threads import get_thread
 from nodes.load_memory import refresh_context_memories
 
 MESSAGE_SQL = """
@@ -94,9 +95,7 @@ async def consolidate_thread(res: Resources, *, tenant_id: str, user_id: str, th
     job has not run), oldest first; then mark the thread consolidated. Returns the number of memories
     written, or None when the thread was already consolidated."""
     async with tenant_connection(res.pool, tenant_id) as conn:
-        thread = await (await conn.execute(
-            "SELECT consolidated_at FROM threads WHERE id = %s AND tenant_id = %s AND user_id = %s",
-            (thread_id, tenant_id, user_id))).fetchone()
+        thread = await get_thread(conn, tenant_id=tenant_id, user_id=user_id, thread_id=thread_id)
         if thread is None or thread["consolidated_at"] is not None:
             return None
         pending = await unextracted_messages(conn, thread_id)

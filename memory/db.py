@@ -19,7 +19,8 @@ from contextlib import asynccontextmanager
 import psycopg
 from pgvector.psycopg import register_vector_async
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.abc import Query
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -60,27 +61,21 @@ async def check_database(url: str) -> str:
     return version
 
 
-def connection_user(url: str) -> str | None:
-    """The user a URL or conninfo string logs in as (None: libpq's default, the OS user)."""
-    return conninfo_to_dict(url).get("user")
-
-
 def login_as(url: str, role: str) -> str:
     """The same server and database, logged in as `role` (the embedded server trusts local logins)."""
     return make_conninfo(url, user=role)
 
 
-async def allow_app_login(admin_url: str) -> None:
-    """Let `mnemo_app` log in: for the embedded server, whose app pool then connects as the role itself,
-    so no statement of the app can RESET ROLE back to the superuser."""
-    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
-        await conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(APP_ROLE)))
-
-
-async def execute_as_owner(admin_url: str, statement: str) -> None:
+async def execute_as_owner(admin_url: str, statement: Query) -> None:
     """One maintenance statement the application role may not run (ANALYZE: only the owner can)."""
     async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
         await conn.execute(statement)
+
+
+async def allow_app_login(admin_url: str) -> None:
+    """Let `mnemo_app` log in: for the embedded server, whose app pool then connects as the role itself,
+    so no statement of the app can RESET ROLE back to the superuser."""
+    await execute_as_owner(admin_url, sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(APP_ROLE)))
 
 
 @asynccontextmanager

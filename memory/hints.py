@@ -90,4 +90,3 @@ async def record_feedback(
     return await (await conn.execute(FEEDBACK_SQL, {
         "action": action, "snooze": snooze_seconds, "id": hint_id, "tenant_id": tenant_id, "user_id": user_id,
     })).fetchone()
-

@@ -172,8 +172,9 @@ async def hybrid_search(conn: AsyncConnection, query: SearchQuery) -> list[dict]
     sql, params = build_search_sql(query)
     # Never prepared: a prepared statement switches to a generic plan after five runs, and the generic
     # plan of this query (user and vector unknown) took 80 ms instead of 9 on LoCoMo.
-    # One pipeline is one round trip and one Sync, so both statements run in one implicit transaction:
-    # the local setting applies to the search and never stays on the pooled connection.
+    # Both statements go in one pipeline (one round trip). The setting is transaction-local: it ends
+    # with the caller's tenant transaction (row-level security needs one), never staying on the pooled
+    # connection.
     async with conn.pipeline():
         await conn.execute(ITERATIVE_SCAN_SQL, prepare=False)
         cursor = await conn.execute(sql, params, prepare=False)

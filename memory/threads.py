@@ -42,12 +42,12 @@ async def update_thread(
 ) -> dict | None:
     """Set title / starred / archived (only the keys given); None when the caller has no such thread."""
     allowed = {k: v for k, v in changes.items() if k in ("title", "starred", "archived")}
+    if not allowed:
+        return await get_thread(conn, tenant_id=tenant_id, user_id=user_id, thread_id=thread_id)
     assignments = ", ".join(f"{column} = %({column})s" for column in allowed)
     sql = (f"UPDATE threads SET {assignments}, updated_at = now() WHERE id = %(id)s AND tenant_id = %(tenant)s"
            f" AND user_id = %(user)s RETURNING {THREAD_COLUMNS}")
     params = {**allowed, "id": thread_id, "tenant": tenant_id, "user": user_id}
-    if not allowed:
-        return await get_thread(conn, tenant_id=tenant_id, user_id=user_id, thread_id=thread_id)
     return await (await conn.execute(sql, params)).fetchone()
 
 

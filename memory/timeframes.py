@@ -61,6 +61,9 @@ TIMEFRAME = re.compile(  # longest forms first; works on folded text
     rf"|\b(?:tomorrow|tonight|today|aujourd'\s*hui|apres-demain|demain|ce\s+soir|cet\s+apres-midi"
     rf"|ce\s+matin|this\s+(?:morning|afternoon|evening))(?:\s+(?:soir|matin|morning|evening|night))?\b"
 )
+_SPAN = re.compile(rf"\b(?P<n>{_N})\s+(?P<unit>{_UNIT})\b")
+_WEEKDAY = re.compile(rf"\b(?P<day>{_DAY})s?\b")
+_MONTH_NAME = re.compile(rf"\b(?P<month>{_MONTH})\b")
 
 
 def find_timeframe(folded: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
@@ -93,7 +96,7 @@ def _number(word: str) -> int:
 
 def _span(phrase: str, now: datetime) -> datetime | None:
     """"in 3 days", "dans deux semaines", "for the next three months", "d'ici deux ans": now + the span."""
-    m = re.search(rf"\b(?P<n>{_N})\s+(?P<unit>{_UNIT})\b", phrase)
+    m = _SPAN.search(phrase)
     if not m:
         return None
     count = _number(m["n"])
@@ -106,7 +109,7 @@ def _span(phrase: str, now: datetime) -> datetime | None:
 
 
 def _weekday(phrase: str, now: datetime) -> datetime | None:
-    m = re.search(rf"\b(?P<day>{_DAY})s?\b", phrase)
+    m = _WEEKDAY.search(phrase)
     if not m:
         return None
     ahead = (_WEEKDAYS[m["day"]] - now.weekday()) % 7
@@ -117,7 +120,7 @@ def _weekday(phrase: str, now: datetime) -> datetime | None:
 
 
 def _year_or_month(phrase: str, now: datetime) -> datetime | None:
-    month = re.search(rf"\b(?P<month>{_MONTH})\b", phrase)
+    month = _MONTH_NAME.search(phrase)
     year = re.search(r"\b(?P<year>(?:19|20)\d\d)\b", phrase)
     before = re.match(r"(?:before|avant)\b", phrase) is not None
     if month:

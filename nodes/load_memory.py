@@ -29,10 +29,10 @@ async def _load(res: Resources, tenant_id: str, user_id: str, reason: str) -> Us
     return entry
 
 
-async def refresh_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
+async def refresh_context_memories(res: Resources, tenant_id: str, user_id: str) -> None:
     """Write-through after a committed change: read the user's memories again and replace the cache
-    entry. Returns the context set."""
-    return (await _load(res, tenant_id, user_id, "write_through")).context
+    entry."""
+    await _load(res, tenant_id, user_id, "write_through")
 
 
 async def prefetch_session(res: Resources, tenant_id: str, user_id: str) -> UserMemories:

@@ -352,18 +352,13 @@ def checkpoints_prune(
 ) -> None:
     """Delete old checkpoints (and their writes and orphaned blobs); messages and memories are not touched."""
 
-    async def prune():
-        from graphs.resources import open_resources
-        from memory.checkpoint_retention import prune_checkpoints
+    from memory.checkpoint_retention import prune_checkpoints
 
-        resources = await open_resources()
-        try:
-            async with resources.pool.connection() as conn:
-                return await prune_checkpoints(conn, keep=keep, older_than=timedelta(days=older_than_days),
-                                               thread_id=thread)
-        finally:
-            await resources.close()
+    async def prune(pool):
+        async with pool.connection() as conn:  # checkpoints are not tenant rows
+            return await prune_checkpoints(conn, keep=keep, older_than=timedelta(days=older_than_days),
+                                           thread_id=thread)
 
-    result = _run(prune())
+    result = _run(_with_pool(prune))
     console.print(f"pruned {result.checkpoints} checkpoints ({result.writes} pending writes, {result.blobs} blobs) "
                   f"in {result.threads} threads", highlight=False)

@@ -23,13 +23,19 @@ STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: 
 
 
 class ApiError(Exception):
-    """Raised by routes and dependencies for an answer other than success."""
+    """Raised by routes and dependencies for an answer other than success; `headers` go out with it
+    (a 401 always asks for a Bearer key). Middleware, outside the exception handlers, sends `response()`."""
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None, *,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or STATUS_CODES.get(status, "error")
         self.message = message
+        self.headers = {"WWW-Authenticate": "Bearer", **(headers or {})} if status == 401 else headers
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(error_body(self.code, self.message), status_code=self.status, headers=self.headers)
 
 
 class ErrorDetail(BaseModel):
@@ -70,8 +76,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,16 +7,17 @@ storage side (claims completed in the work's own transaction) is `memory.idempot
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Header
-from fastapi.responses import JSONResponse
 
 from memory.db import tenant_connection
 from memory.idempotency import MAX_KEY_LENGTH, Claim, KeyRef, claim_key, complete_key, release_key, request_hash
 from memory.users import Principal
-from server.errors import ApiError, error_body
+from server.errors import ApiError
 from server.runtime import AppRuntime
 from server.turn_lock import RETRY_AFTER_SECONDS
 
@@ -33,19 +34,27 @@ DESCRIPTION = (
     "422, and while the first request runs a 409 with Retry-After. Keys are per user, kept 24 hours."
 )
 REPLAYED = {"Idempotent-Replayed": "true"}
+STILL_RUNNING = "a request with this Idempotency-Key is still running; retry to get its answer"
+
+
+def retry_later(message: str) -> ApiError:
+    """409 with Retry-After: the same request (or another turn on the thread) is still running."""
+    return ApiError(409, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 async def claim_request(
     runtime: AppRuntime, caller: Principal, key: str, *, endpoint: str, body: dict[str, Any],
 ) -> Claim:
-    """Claim the key for this request: `new` (run it, then complete `claim.ref`), `replay` or `running`.
-    A key already used with another body is a 422."""
+    """Claim the key for this request: `new` (run it, then complete `claim.ref`) or `replay` (answer
+    `claim.response`). A key already used with another body is a 422; one whose request still runs, a 409."""
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         claim = await claim_key(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, key=key,
                                 hash_=request_hash(endpoint, body))
     if claim.outcome == "mismatch":
         raise ApiError(422, "this Idempotency-Key was already used with a different request; "
                             "send a new key for a new request")
+    if claim.outcome == "running":
+        raise retry_later(STILL_RUNNING)
     return claim
 
 
@@ -58,13 +67,15 @@ async def release_request(runtime: AppRuntime, ref: KeyRef) -> None:
         log.exception("could not release Idempotency-Key claim %s", ref.claim)
 
 
-def retry_later(message: str) -> JSONResponse:
-    """409 with Retry-After: the same request (or another turn on the thread) is still running."""
-    return JSONResponse(error_body("conflict", message), status_code=409,
-                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-STILL_RUNNING = "a request with this Idempotency-Key is still running; retry to get its answer"
+@contextlib.asynccontextmanager
+async def released_on_failure(runtime: AppRuntime, ref: KeyRef | None) -> AsyncIterator[None]:
+    """Around work that commits with the claim: if it fails (or is cancelled), the key is released."""
+    try:
+        yield
+    except BaseException:
+        if ref is not None:
+            await release_request(runtime, ref)
+        raise
 
 
 async def store_answer(runtime: AppRuntime, ref: KeyRef, answer: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from langgraph_sdk import Auth
 from core.config import get_settings
 from graphs.resources import shared_resources
 from memory.users import Principal, authenticate
+from server.deps import INVALID_KEY, MALFORMED_AUTHORIZATION, bearer_key
 
 auth = Auth()
 
@@ -39,14 +40,14 @@ async def authenticate_key(authorization: str | None) -> Auth.types.MinimalUserD
         if settings.local_mode:
             return _user(Principal(settings.local_tenant, settings.local_user))
         raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    scheme, _, key = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise _unauthorized("malformed Authorization header: expected 'Bearer <key>'")
+    key = bearer_key(authorization)
+    if key is None:
+        raise _unauthorized(MALFORMED_AUTHORIZATION)
     resources = await shared_resources()
     async with resources.pool.connection() as conn:
-        principal = await authenticate(conn, key.strip())
+        principal = await authenticate(conn, key)
     if principal is None:
-        raise _unauthorized("invalid, revoked or expired API key")
+        raise _unauthorized(INVALID_KEY)
     return _user(principal)
 
 

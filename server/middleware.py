@@ -31,7 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import REQUEST_ID
 from core.metrics import HTTP_ERRORS, HTTP_REQUESTS, HTTP_SECONDS, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED
 from memory.users import hash_key
-from server.errors import error_body
+from server.deps import bearer_key, get_runtime
+from server.errors import ApiError, error_body
 from server.ratelimit import Rate, RateLimiter
 
 log = logging.getLogger("mnemo.http")
@@ -127,7 +128,7 @@ class BodySizeMiddleware:
         message = f"request body over {self.max_bytes} bytes"
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            await JSONResponse(error_body("payload_too_large", message), status_code=413)(scope, receive, send)
+            await ApiError(413, message).response()(scope, receive, send)
             return
         received = 0
 
@@ -147,9 +148,9 @@ class BodySizeMiddleware:
 
 def caller_identity(headers: Headers, scope: Scope, local_mode: bool) -> str:
     """Whose budget a request spends: the API key's hash, the local user, or else the client address."""
-    scheme, _, key = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key.strip():
-        return "key:" + hash_key(key.strip())
+    key = bearer_key(headers.get("authorization", ""))
+    if key is not None:
+        return "key:" + hash_key(key)
     if local_mode:
         return "local"
     client = scope.get("client")
@@ -165,9 +166,7 @@ class RateLimitMiddleware:
         self._skip_until = 0.0
 
     async def _get_limiter(self, scope: Scope) -> RateLimiter:
-        if self._limiter is None:
-            from server.deps import get_runtime  # the runtime may only exist after the first request
-
+        if self._limiter is None:  # the runtime may only exist after the first request
             runtime = await get_runtime(Request(scope))
             self._limiter = RateLimiter(runtime.resources.redis, self.rate)
         return self._limiter
@@ -183,12 +182,11 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"].startswith(UNLIMITED_PATHS):
             await self.app(scope, receive, send)
             return
-        settings = scope["app"].state.settings
-        identity = caller_identity(Headers(scope=scope), scope, settings.local_mode)
         if time.monotonic() < self._skip_until:
             RATE_LIMIT_UNAVAILABLE.inc()
             await self.app(scope, receive, send)
             return
+        identity = caller_identity(Headers(scope=scope), scope, scope["app"].state.settings.local_mode)
         try:
             limiter = await self._get_limiter(scope)
             decision = await asyncio.wait_for(limiter.hit(identity), CHECK_TIMEOUT_S)
@@ -200,11 +198,9 @@ class RateLimitMiddleware:
         limits = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining)}
         if not decision.allowed:
             RATE_LIMITED.inc()
-            answer = JSONResponse(
-                error_body("rate_limited", f"rate limit of {self.rate} exceeded, retry in {decision.retry_after_s}s"),
-                status_code=429, headers={**limits, "Retry-After": str(decision.retry_after_s)},
-            )
-            await answer(scope, receive, send)
+            refusal = ApiError(429, f"rate limit of {self.rate} exceeded, retry in {decision.retry_after_s}s",
+                               headers={**limits, "Retry-After": str(decision.retry_after_s)})
+            await refusal.response()(scope, receive, send)
             return
 
         async def send_with_limits(message: Message) -> None:

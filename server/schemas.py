@@ -11,6 +11,7 @@ from memory.extract_rules import CATEGORIES
 from nodes.agents import AGENTS
 
 ThreadId = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+MEMORY_KEY = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
 
 
 def _not_blank(value: str) -> str:
@@ -117,7 +118,7 @@ class SearchResponse(BaseModel):
 
 class MemoryCreate(Strict):
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
-    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    key: str = Field(min_length=1, max_length=100, pattern=MEMORY_KEY)
     value: str = Field(max_length=1000)
     polarity: Literal["positive", "negative"] = "positive"
     confidence: float = Field(default=0.9, ge=0, le=1)
@@ -129,7 +130,7 @@ class MemoryPatch(Strict):
     """A correction: the fields given replace the current memory's; old and new value are recorded."""
 
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
-    key: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    key: str | None = Field(default=None, min_length=1, max_length=100, pattern=MEMORY_KEY)
     value: str | None = Field(default=None, max_length=1000)
     polarity: Literal["positive", "negative"] | None = None
     reason: str | None = Field(default=None, max_length=500)
@@ -156,11 +157,6 @@ class ExtractRequest(Strict):
     context: list[ContextTurn] | None = Field(default=None, max_length=50)
 
     _text = field_validator("text")(_not_blank)
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 class HintFeedback(Strict):

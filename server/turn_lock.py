@@ -35,7 +35,6 @@ class ThreadBusy(Exception):
     def __init__(self, thread_id: str) -> None:
         super().__init__(f"another turn is running on thread {thread_id}; retry when it has finished")
         self.thread_id = thread_id
-        self.retry_after = RETRY_AFTER_SECONDS
 
 
 class HeldTurnLock:

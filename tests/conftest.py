@@ -8,14 +8,17 @@ to run against real servers instead.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 TEST_HOME = Path(os.environ.get("MNEMO_TEST_HOME") or f"/tmp/mnemo-tests-{os.getpid()}")
 if not os.environ.get("MNEMO_TEST_HOME"):
@@ -33,7 +36,9 @@ if os.environ.get("MNEMO_TEST_REDIS_URL"):
 
 from core.config import Settings  # noqa: E402
 from memory.db import tenant_connection  # noqa: E402
-from memory.users import Principal, create_api_key  # noqa: E402
+from memory.embeddings import aembed  # noqa: E402
+from memory.memories import NewMemory, render, save_memories  # noqa: E402
+from memory.users import Principal, create_api_key, ensure_user  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.runtime import AppRuntime  # noqa: E402
 
@@ -68,10 +73,15 @@ def principal(tenant: str) -> Principal:
 
 @pytest.fixture(scope="session")
 async def client(runtime: AppRuntime, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, runtime=runtime)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test", timeout=60) as http:
+    async with asgi_client(create_app(settings, runtime=runtime)) as http:
         yield http
+
+
+# --- helpers shared by the test modules ------------------------------------------------------------
+
+def asgi_client(app) -> httpx.AsyncClient:
+    """An HTTP client talking to `app` in-process (ASGI), as every API test does."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mnemo.test", timeout=60)
 
 
 async def make_key(resources, tenant_id: str, user_id: str) -> str:
@@ -79,7 +89,48 @@ async def make_key(resources, tenant_id: str, user_id: str) -> str:
         return await create_api_key(conn, tenant_id=tenant_id, user_id=user_id)
 
 
+async def key_headers(resources, tenant_id: str, user_id: str) -> dict[str, str]:
+    """Headers carrying a fresh key for (tenant_id, user_id)."""
+    return {"Authorization": f"Bearer {await make_key(resources, tenant_id, user_id)}"}
+
+
+async def save_for(resources, tenant_id: str, user_id: str, *memories: NewMemory) -> list[dict]:
+    """Store `memories` for the user (created if new) with their real embeddings, as the turn would."""
+    vectors = await aembed(resources.embedder, [render(m.category, m.key, m.value, m.polarity) for m in memories])
+    async with tenant_connection(resources.pool, tenant_id) as conn:
+        await ensure_user(conn, tenant_id=tenant_id, user_id=user_id)
+        return await save_memories(conn, tenant_id=tenant_id, user_id=user_id, memories=list(memories),
+                                   embeddings=vectors)
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    """(event name, data) of each server-sent event in a streamed answer's body."""
+    events, name = [], None
+    for line in text.splitlines():
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            events.append((name, json.loads(line.split(":", 1)[1])))
+    return events
+
+
+def metric_samples(text: str) -> dict[str, dict[frozenset, float]]:
+    """A Prometheus scrape as {sample name: {labels: value}}."""
+    found: dict[str, dict[frozenset, float]] = defaultdict(dict)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name][frozenset(sample.labels.items())] = sample.value
+    return found
+
+
+def grew(before, after, name: str, **labels: str) -> float:
+    """How much the series matching `labels` (a subset) grew between two scrapes."""
+    def total(snapshot):
+        return sum(v for k, v in snapshot.get(name, {}).items() if set(labels.items()) <= k)
+    return total(after) - total(before)
+
+
 @pytest.fixture
 async def auth(resources, principal: Principal) -> dict[str, str]:
     """Headers carrying a fresh key for `principal`."""
-    return {"Authorization": f"Bearer {await make_key(resources, principal.tenant_id, principal.user_id)}"}
+    return await key_headers(resources, principal.tenant_id, principal.user_id)

@@ -12,19 +12,21 @@ from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.folding import fold
 
 _ASKED = (  # (question pattern on the folded assistant turn, key)
-    (r"\b(?:city|ville|live|habite[sz]?|vis|where\s+are\s+you\s+based|located)\b", "profile.location"),
-    (r"\b(?:your\s+name|ton\s+nom|votre\s+nom|t'\s*appelles|vous\s+appelez|call\s+you|prenom)\b", "profile.name"),
-    (r"\b(?:job|metier|profession|do\s+for\s+a\s+living|travailles?\s+dans\s+quoi|ton\s+travail|occupation)\b",
+    (re.compile(r"\b(?:city|ville|live|habite[sz]?|vis|where\s+are\s+you\s+based|located)\b"), "profile.location"),
+    (re.compile(r"\b(?:your\s+name|ton\s+nom|votre\s+nom|t'\s*appelles|vous\s+appelez|call\s+you|prenom)\b"),
+     "profile.name"),
+    (re.compile(r"\b(?:job|metier|profession|do\s+for\s+a\s+living|travailles?\s+dans\s+quoi|ton\s+travail|occupation)\b"),
      "profile.occupation"),
-    (r"\b(?:how\s+old|quel\s+age|your\s+age|ton\s+age)\b", "profile.age"),
-    (r"\b(?:crm|erp|tool|tools|software|logiciel|outil|outils|stack|app)\b", "business.tools"),
-    (r"\b(?:commerce|business|company|entreprise|boite|secteur|industry|activite|societe|shop|boutique)\b",
+    (re.compile(r"\b(?:how\s+old|quel\s+age|your\s+age|ton\s+age)\b"), "profile.age"),
+    (re.compile(r"\b(?:crm|erp|tool|tools|software|logiciel|outil|outils|stack|app)\b"), "business.tools"),
+    (re.compile(r"\b(?:commerce|business|company|entreprise|boite|secteur|industry|activite|societe|shop|boutique)\b"),
      "business.company"),
-    (r"\b(?:how\s+many|combien)\b", "business.size"),
-    (r"\b(?:allergi\w*|allergic)\b", "constraint.allergy"),
-    (r"\b(?:budget)\b", "constraint.budget"),
-    (r"\b(?:language|langue)\b", "preference.reply_language"),
+    (re.compile(r"\b(?:how\s+many|combien)\b"), "business.size"),
+    (re.compile(r"\b(?:allergi\w*|allergic)\b"), "constraint.allergy"),
+    (re.compile(r"\b(?:budget)\b"), "constraint.budget"),
+    (re.compile(r"\b(?:language|langue)\b"), "preference.reply_language"),
 )
+_NO = re.compile(r"^(?:no|non|nope|pas\s+du\s+tout)\b")
 _YES = re.compile(r"^(?:yes|yeah|yep|sure|absolutely|definitely|please|always|oui|ouais|carrement|volontiers|toujours"
                   r"|absolument|bien\s+sur|exactement|of\s+course|ok)\b")
 _OFFER = re.compile(r"\b(?:do\s+you\s+want\s+me\s+to|would\s+you\s+like\s+me\s+to|should\s+i|shall\s+i"
@@ -63,7 +65,7 @@ def answer(text: str, context: list[dict] | None, language: str) -> list[Candida
     if (offer := _OFFER.search(asked)) and _YES.match(folded) and _LASTING.search(folded + " " + asked):
         value = question[offer.start("v"):offer.end("v")].strip(" ,.")
         return [Candidate("preference", "preference.style", value, "positive", 0.75, language, text.strip())]
-    if _YES.match(folded) or re.match(r"^(?:no|non|nope|pas\s+du\s+tout)\b", folded):
+    if _YES.match(folded) or _NO.match(folded):
         return []
     end = len(text)
     for stop in (",", " - ", ";", "!", "."):
@@ -73,7 +75,7 @@ def answer(text: str, context: list[dict] | None, language: str) -> list[Candida
     if not value or len(value.split()) > _MAX_VALUE_WORDS:
         return []
     for pattern, key in _ASKED:
-        if re.search(pattern, asked):
+        if pattern.search(asked):
             if key == "profile.age" and not re.search(r"\d", value):
                 return []
             return [Candidate(key.split(".")[0], key, value, "positive", 0.7, language, text.strip())]

@@ -20,12 +20,14 @@ _COMPANY_NOUN = (r"(?:boite|entreprise|societe|start-?up|scale-?up|pme|tpe|agenc
                  r"|studio|shop|boutique|magasin|commerce|restaurant|resto|bakery|boulangerie|cabinet|practice"
                  r"|clinic|clinique|ferme|farm|atelier|workshop|fromagerie|cafe|bar|hotel|garage|salon|brand"
                  r"|marque|label|ecommerce|e-commerce|saas|fintech|cooperative|association|ong|ngo|franchise"
-                 r"|consultancy|cabinet|bureau\s+d'\s*etudes|ssii|esn|editeur|publisher|store|team|equipe"
+                 r"|consultancy|bureau\s+d'\s*etudes|ssii|esn|editeur|publisher|store|team|equipe"
                  r"|(?:\w+\s+)?(?:shop|store|company|business|agency|firm))")
 _HEADCOUNT = (rf"{_COUNT}\s*-?\s*(?:person|people|personnes?|salaries?|employes?|employees?|staff|collaborateurs"
               r"|devs?|developpeurs|developers|engineers|ingenieurs|apprentices?|apprentis?|associes?|partners"
               r"|clients?|customers?|users|utilisateurs|boutiques?|shops?|stores?|magasins?|agences?|sites?"
               r"|couverts|covers|seats|places|lits|beds|vehicules|camions|trucks|franchises?)\b")
+_COMPANY_WORD = re.compile(rf"\b{_COMPANY_NOUN}\b")
+_NOT_A_TOOL = re.compile(r"(?:a|an|the|un|une|le|la|les|l|my|mon|ma|new|vegan|vegetarian|keto)\b")  # "to a vegan diet"
 _SIZE_WORD = re.compile(rf"\b(?:{_COUNT}|{_COMPANY_NOUN}|remote|teletravail|a\s+distance|b2b|b2c)\b")
 _TOOL_VERB = (r"(?:utilise|utilisons|utilisent|use|uses|using|bosse|bossons|bossent|travaille|travaillons"
               r"|travaillent|work|works|tourne|tournons|tournent|run|runs|are|sommes|est|fait|faisons|do|code|codons)")
@@ -49,7 +51,7 @@ _FINDERS = (
     find(r"\b(?:i\s+(?:run|own|manage|founded|started|co-?founded|launched|have|work\s+(?:at|for|in))|i'?ve\s+got"
          r"|je\s+(?:gere|dirige|tiens|possede|bosse\s+dans|travaille\s+dans)|j'\s*ai\s+(?:cree|fonde|monte|lance"
          r"|repris)|jai\s+(?:cree|fonde|monte|lance))\s+(?P<v>(?:an?|une?|my|ma|mon|sa|the|la|le)\s+.+)",
-         "business.company", 0.8, check=lambda v: re.search(rf"\b{_COMPANY_NOUN}\b", v) is not None),
+         "business.company", 0.8, check=lambda v: _COMPANY_WORD.search(v) is not None),
     # "dev front dans une startup", "product manager dans une fintech", "a nurse at a small clinic"
     find(rf"\b(?:dans|in|at|for)\s+(?:une?|a|an)\s+(?P<v>(?:[\w-]+\s+){{0,3}}?{_COMPANY_NOUN}\b(?:\s+[\w'-]+){{0,3}})",
          "business.company", 0.7, cut=COMMA_CUT),
@@ -71,7 +73,7 @@ _FINDERS = (
          r"|migrated|changed|est\s+passee?s?|sommes\s+passee?s?|suis\s+passee?|a\s+migre|avons\s+migre|ai\s+migre"
          r"|a\s+change)\s+(?:from\s+\S+(?:\s+\S+)?\s+|de\s+\S+\s+)?(?:to|over\s+to|sur|vers|a|pour)\s+(?P<v>[A-Za-z][\w.-]*"
          r"(?:\s+[A-Za-z][\w.-]*)?)", "business.tools", 0.7,
-         check=lambda v: re.match(r"(?:a|an|the|un|une|le|la|les|l|my|mon|ma|new|vegan|vegetarian|keto)\b", v) is None),
+         check=lambda v: _NOT_A_TOOL.match(v) is None),
     find(r"\b(?:la|le|les|l'|our|the|notre|nos)\s*(?:[\w-]+)\s+(?:passe|passent|goes|go|runs?|tourne|tournent)\s+"
          r"(?:par|through|via|on|sur|sous|with|avec)\s+(?P<v>.+)", "business.tools", 0.75),
     find(r"\b(?:our|notre|my|mon|ma)\s+(?:crm|erp|stack|logiciel(?:\s+\w+)?|outil(?:\s+\w+)?|tools?|software"

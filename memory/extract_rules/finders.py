@@ -25,6 +25,13 @@ SOFT_CUT = re.compile(
     r"|(?<!\s)\s*+,\s*+(?:car|c'\s*est|it'?s|that'?s|ce\s+qui|which|qui|and\s+i|et\s+je|et\s+j'|i\b|je\b|j')"
 )
 COMMA_CUT = re.compile(SOFT_CUT.pattern + r"|(?<!\s)\s*+,")
+
+
+def comma_cut_before(words: str) -> re.Pattern[str]:
+    """`COMMA_CUT`, and also before any of `words` (a regex alternation): "I play the cello | twice a week"."""
+    return re.compile(COMMA_CUT.pattern + rf"|(?<!\s)\s++(?:{words})\b")
+
+
 # "..., on est 7 et on utilise X": a new statement starts before a company subject or "it's just me".
 _SUBCLAUSE = re.compile(
     r"(?:[,;]|\b(?:and|et)\b)\s*+(?=(?:on|we|we're|nous|notre|nos|our|it'?s\s+just|c'\s*est\s+juste|le\s+resto"
@@ -63,12 +70,17 @@ def trim(folded: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def subclauses(folded: str, start: int, end: int) -> list[tuple[int, int]]:
+def split_at(separator: re.Pattern[str], folded: str, start: int, end: int) -> list[tuple[int, int]]:
+    """folded[start:end] cut at each match of `separator` (matches dropped), as (start, end) ranges."""
     out = []
-    for m in _SUBCLAUSE.finditer(folded, start, end):
+    for m in separator.finditer(folded, start, end):
         out.append((start, m.start()))
         start = m.end()
     return [*out, (start, end)]
+
+
+def subclauses(folded: str, start: int, end: int) -> list[tuple[int, int]]:
+    return split_at(_SUBCLAUSE, folded, start, end)
 
 
 @cache
@@ -99,6 +111,15 @@ def apply(finder: Finder, text: str, folded: str, start: int, end: int, language
     return Candidate(finder.category, finder.key, text[vs:ve], "negative" if negative else "positive",
                      round(finder.confidence * confidence_factor, 2), language, text[m.start():max(ve, m.start())],
                      timeframe=timeframe)
+
+
+def apply_first(finders: tuple[Finder, ...], text: str, folded: str, start: int, end: int, language: str,
+                confidence_factor: float = 1.0) -> Candidate | None:
+    """The candidate of the first finder that matches in folded[start:end], or None."""
+    for finder in finders:
+        if cand := apply(finder, text, folded, start, end, language, confidence_factor):
+            return cand
+    return None
 
 
 def apply_all(finders: tuple[Finder, ...], text: str, folded: str, start: int, end: int, language: str,

@@ -18,7 +18,9 @@ import re
 
 from memory.extract_rules.candidate import Candidate
 
-_CAP = r"[A-ZÀ-Ý][\w'-]*(?:[ -][A-ZÀ-Ý][\w'-]*){0,2}"  # on the original text: "Tom", "Saint-Malo", "New York"
+_CAP = re.compile(r"[A-ZÀ-Ý][\w'-]*(?:[ -][A-ZÀ-Ý][\w'-]*){0,2}")  # on the original text: "Tom", "New York"
+_PART = re.compile(r"[^,]+")
+_TRAILING_CUE = re.compile(r"\s+(?:here|ici|btw)$")
 _PLACE_END = re.compile(  # a place ends at a comma, a time phrase, a reason or a second statement (folded)
     r"\s*(?:[,.;:!?()]|\s-\s)|\s+(?:since|for|last|next|this|in\s+(?:january|february|march|april|may|june|july"
     r"|august|september|october|november|december|\d{4})|ago|yesterday|today|a\s+few|with|and|but|because|after"
@@ -65,7 +67,7 @@ def _place(text: str, folded: str, start: int, end: int, capitalised: bool) -> t
     cut = _PLACE_END.search(folded, start, end)
     stop = cut.start() if cut else end
     value = text[start:stop].strip()
-    if not value or len(value.split()) > 4 or (capitalised and not re.match(_CAP, value)):
+    if not value or len(value.split()) > 4 or (capitalised and not _CAP.match(value)):
         return None
     return start, start + len(value)
 
@@ -94,19 +96,19 @@ def introduction(text: str, folded: str, start: int, end: int, language: str, oc
     m = _INTRO.match(folded, start, end)
     if not m:
         return []
-    parts = [p for p in re.finditer(r"[^,]+", text[m.end():end])]
+    parts = list(_PART.finditer(text[m.end():end]))
     out: list[Candidate] = []
     for n, part in enumerate(parts):
         ps = m.end() + part.start()
         raw = part.group(0).strip(" .!:;")
         ps += len(part.group(0)) - len(part.group(0).lstrip())
         low = folded[ps:ps + len(raw)]
-        low = re.sub(r"\s+(?:here|ici|btw)$", "", low)
+        low = _TRAILING_CUE.sub("", low)
         raw = raw[:len(low)]
         if not raw:
             continue
         if n == 0:
-            if re.fullmatch(_CAP, raw) and low.split()[0] not in _NOT_NAME and not occupation.search(low):
+            if _CAP.fullmatch(raw) and low.split()[0] not in _NOT_NAME and not occupation.search(low):
                 out.append(Candidate("profile", "profile.name", raw, "positive", 0.8, language, raw))
                 continue
             return []
@@ -119,7 +121,7 @@ def introduction(text: str, folded: str, start: int, end: int, language: str, oc
             if at and (place := _place(text, folded, ps + at.end(), ps + len(raw), True)):
                 out.append(Candidate("profile", "profile.location", text[place[0]:place[1]], "positive", 0.75,
                                      language, raw))
-        elif re.fullmatch(_CAP, raw) and len(raw.split()) <= 3:
+        elif _CAP.fullmatch(raw) and len(raw.split()) <= 3:
             out.append(Candidate("profile", "profile.location", raw, "positive", 0.7, language, raw))
     return out if len(out) > 1 else []
 
@@ -149,7 +151,7 @@ def corrected_name(text: str, folded: str, start: int, end: int, language: str) 
     m = _CORRECTED_NAME.search(folded, start, end)
     if not m:
         return []
-    name = re.match(_CAP, text[m.end():end])
+    name = _CAP.match(text[m.end():end])
     if not name or name.group(0).split()[0].lower() in _NOT_NAME:
         return []
     value = name.group(0).split()[0]

@@ -39,6 +39,9 @@ _ONE_OFF = re.compile(r"\b(?:this\s+(?:one|time|question|answer|message|comparis
                       r"|for\s+this|right\s+now|here|cette\s+(?:fois|question|reponse|comparaison)|celle-ci|ce\s+message"
                       r"|pour\s+(?:ce|cette|celui|celle)|juste\s+(?:pour|cette)|ici)\b")
 _FORM_RE = re.compile(_FORM)
+_LASTING = re.compile(r"\b(?:always|ever|never|whenever|every\s+time|from\s+now\s+on|toujours|jamais|desormais"
+                      r"|dorenavant|a\s+chaque\s+fois|avec\s+moi|with\s+me|for\s+me|pour\s+moi|dans\s+tes\s+reponses"
+                      r"|in\s+your\s+answers)\b")
 _TASK = re.compile(r"\b(?:a|an|one|two|three|un|une|deux|trois|me\s+a|moi\s+un)\s+(?:\w+\s+)?(?:poem|poeme"
 r"|story|histoire"
                    r"|email|mail|letter|lettre|list|liste|idea|idee|recipe|recette|haiku|plan|essay|article|summary|resume"
@@ -47,17 +50,19 @@ r"|story|histoire"
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
     """A standing request about the form of answers in folded[start:end] (one clause)."""
-    task = _TASK.search(folded, start, end) and not _LASTING.search(folded, start, end)
-    if _ONE_OFF.search(folded, start, end) or task:
+    if _ONE_OFF.search(folded, start, end):
         return []
     form = _FORM_RE.search(folded, start, end)
     if not form:
         return []
+    lasting = _LASTING.search(folded, start, end) is not None
+    if _TASK.search(folded, start, end) and not lasting:  # "write me a poem without emojis": a one-off task
+        return []
     verdict = _VERDICT.search(folded, form.end(), end)
     addressed = _ADDRESSED.match(folded, start, end)
     imperative = addressed is not None and addressed.end() > start and (
-        addressed.group("neg") is not None or addressed.end() < form.start() or _LASTING.search(folded, start, end))
-    leading_form = form.start() - start <= 12 and (_LASTING.search(folded, start, end) or "please" in folded[start:end]
+        addressed.group("neg") is not None or addressed.end() < form.start() or lasting)
+    leading_form = form.start() - start <= 12 and (lasting or "please" in folded[start:end]
                                                    or "stp" in folded[start:end])
     if not (imperative or verdict or leading_form):
         return []
@@ -66,8 +71,3 @@ def candidates(text: str, folded: str, start: int, end: int, language: str, fact
     return [Candidate("preference", "preference.style", value, "negative" if negative else "positive",
                       round(0.75 * factor, 2), language, text[start:end].strip())]
 
-
-_LASTING = re.compile(r"\b(?:always|ever|never|whenever|every\s+time|from\s+now\s+on|toujours|jamais"
-r"|desormais|dorenavant"
-                      r"|a\s+chaque\s+fois|avec\s+moi|with\s+me|for\s+me|pour\s+moi|dans\s+tes\s+reponses|in\s+your"
-                      r"\s+answers)\b")

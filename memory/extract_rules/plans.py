@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import Finder, apply, find
+from memory.extract_rules.finders import Finder, apply, apply_first, find
 from memory.timeframes import find_timeframe
 
 _LONG_HORIZON = re.compile(
@@ -45,10 +45,10 @@ _WILL = (r"\b(?:i\s*'?\s*ll|i\s+will|i\s*'?\s*m\s+(?:(?:going|planning|about)\s+
 _GOAL_NOUN = (r"\b(?:my|our|mon|ma|notre)\s+(?:(?:big|main|biggest|long-?term|ultimate|real|grand|gros|vrai|principal"
               r"|number\s+one)\s+)*(?:goal|objective|aim|dream|ambition|objectif|but|reve|resolution)(?:\s+(?:for|this"
               r"|pour|cette|de\s+l'\s*annee)\s*\w*)?\s*(?:is|was|c'\s*est|est|:|,)\s*(?:(?:to|de|d')\s*)?(?P<v>.+)")
-_ACTION = (r"(?:book|call|buy|renew|send|finish|switch|sign|pay|visit|move|start|quit|cancel|order|submit|email"
-           r"|fix|write|meet|schedule|apply|register|file|reserver|appeler|call|acheter|renouveler|envoyer|finir"
-           r"|terminer|signer|payer|changer|passer|relancer|contacter|commander|annuler|ecrire|voir|rencontrer"
-           r"|m'inscrire|deposer|prendre|faire|shipper|livrer|migrer|migrate|lancer|launch|prepare|preparer)")
+_ACTION = re.compile(r"(?:book|call|buy|renew|send|finish|switch|sign|pay|visit|move|start|quit|cancel|order|submit"
+                     r"|email|fix|write|meet|schedule|apply|register|file|reserver|appeler|acheter|renouveler|envoyer|finir"
+                     r"|terminer|signer|payer|changer|passer|relancer|contacter|commander|annuler|ecrire|voir|rencontrer"
+                     r"|m'inscrire|deposer|prendre|faire|shipper|livrer|migrer|migrate|lancer|launch|prepare|preparer)")
 _FRONT_TIME = (r"^(?P<v>(?:tomorrow|tonight|demain|ce\s+soir|this\s+(?:weekend|week-end|week|month|evening|afternoon)"
                r"|next\s+(?:week|month|\w+day)|ce\s+week-?end|cette\s+semaine|ce\s+mois-ci|la\s+semaine\s+prochaine"
                r"|le\s+mois\s+prochain|(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:lundi|mardi|mercredi"
@@ -65,11 +65,6 @@ _TRAILING_TIME = find(rf"^(?:je|j'|on|we|i)\s*(?P<v>(?!(?:suis|am|vis|live"
 _SUBJECTLESS = find(r"^(?:planning|hoping|going|about|gonna|need|needing|have|got|trying)\s*(?:to\s+)?(?P<v>[a-z].+)",
                     "intent.plan", 0.75)
 # Any first-person action with a time to come: "On part en Corse en juillet", "I'm flying to Montreal on the 12th".
-_STATIVE = (r"suis|am|vis|live|habite|was|were|had|did|ai|avons|a|etais|avais|been|have|has|got|feel|felt|think|know"
-            r"|like|love|hate|see|sens|pense|crois|sais|aime|adore|deteste|trouve|m'\s*appelle|s'\s*appelle|work|bosse"
-            r"|enjoy|prefer|dislike|want|wish|hope|guess|believe|mean|remember|forget|understand|agree|own|only|usually"
-            r"|prefere|veux|voudrais|espere|comprends|connais|peux|dois|n'|ne|(?:sort|kind)\s+of|kinda|really|still"
-            r"|travaille|\w+ed")
 _PLAN_VERB = (r"(?:fly|go|head|leave|travel|visit|start|move|call|meet|book|sign|pay|renew|buy|sell|pick\s+up"
               r"|drop\s+off|drive"
               r"|take|launch|present|pitch|submit|send|finish|begin|return|get\s+back|come\s+back|celebrate|host|register|apply"
@@ -108,10 +103,11 @@ _PURSUITS = (
          0.75, check=lambda v: len(v.split()) >= 2),
 )
 _FIRST_PERSON = re.compile(r"\b(?:i|i'?m|je|j|my|mon|ma|mes|on|we|nous)\b|\bj'")
-_GOAL_FINDERS = (find(_GOAL_NOUN, "goal.objective", 0.85),)
+_GOAL_FINDER = find(_GOAL_NOUN, "goal.objective", 0.85)
 _WANT_FINDER = find(_WANT, "goal.objective", 0.8)
 _WILL_FINDER = find(_WILL, "intent.plan", 0.8)
 _FRONT_FINDER = find(_FRONT_TIME, "intent.plan", 0.75)
+_MUST = re.compile(r"\b(?:dois|jdois|must|have\s+to|need\s+to|faut)\b")
 _NOT_PLAN = re.compile(r"^(?:(?:te|vous|you|to\s+(?:say|know|ask|tell|check|see|be\s+honest)|say|know|ask|tell"
                        r"|dire|te\s+dire"
                        r"|savoir|demander|be\s+honest|admit|avouer|think|reflechir|try|essayer)\b)")
@@ -125,23 +121,21 @@ _GATE = re.compile(
     r"\b(?:want|wanna|hope|plan|planning|intend|aim|love|like|aimerais|voudrais|espere|ambitionne|envisage|veux|souhaite"
     r"|vise|compte|reve|projette|prevois|veut|voudrait|aimerait|voulons|visons|souhaitons|esperons|goal|objective|objectif"
     r"|but|dream|ambition|resolution|ll|will|going|gonna|about|need|have|must|got|vais|jvais|dois|jdois|faut|prevu|va"
-    r"|dream|reve|cherche|recherche|cherchons|looking|searching|hunting|training|entraine|preparing|prepare|studying"
-    r"|revising|revise|passe|devenir|become|planning|hoping|trying|needing)\b"
+    r"|cherche|recherche|cherchons|looking|searching|hunting|training|entraine|preparing|prepare|studying"
+    r"|revising|revise|passe|devenir|become|hoping|trying|needing)\b"
 )
 
 
 def candidates(text: str, folded: str, start: int, body: int, end: int, language: str, factor: float
                ) -> list[Candidate]:
     """At most one plan per clause: an explicit goal, a want, a will/must, or a date-fronted action."""
-    if not _GATE.search(folded, start, end) and find_timeframe(folded, start, end) is None:
+    has_time = find_timeframe(folded, start, end) is not None
+    if not has_time and not _GATE.search(folded, start, end):
         return []
-
-    for finder in _GOAL_FINDERS:
-        if cand := apply(finder, text, folded, start, end, language, factor):
-            return [cand]
+    if cand := apply(_GOAL_FINDER, text, folded, start, end, language, factor):
+        return [cand]
     clause = folded[start:end]
     long_horizon = _LONG_HORIZON.search(clause) is not None
-    has_time = find_timeframe(folded, start, end) is not None
     if cand := apply(_WANT_FINDER, text, folded, start, end, language, factor):
         what = _fold_value(cand, folded, text)
         if _NOT_PLAN.match(what):
@@ -157,21 +151,18 @@ def candidates(text: str, folded: str, start: int, body: int, end: int, language
         what = _fold_value(cand, folded, text)
         if _NOT_PLAN.match(what):
             return []
-        must = re.search(r"\b(?:dois|jdois|must|have\s+to|need\s+to|faut)\b", clause) is not None
-        if must and _DEADLINE.search(clause):
+        if _MUST.search(clause) and _DEADLINE.search(clause):
             return [_as(_widen(cand, text, folded, start, end), _WILL_FINDER, "constraint.deadline")]
         if long_horizon and not has_time:
             return [_as(cand, _WANT_FINDER, "goal.objective")]
-        if has_time or re.match(_ACTION, what):
+        if has_time or _ACTION.match(what):
             return [_widen(cand, text, folded, start, end)]
         return []
-    if _FIRST_PERSON.search(folded, start, end):
-        for finder in _PURSUITS:
-            if cand := apply(finder, text, folded, start, end, language, factor):
-                return [cand]
-    for finder in (_FRONT_FINDER, _TRAILING_TIME):
-        if cand := apply(finder, text, folded, body, end, language, factor):
-            return [cand]
+    if _FIRST_PERSON.search(folded, start, end) and (
+            cand := apply_first(_PURSUITS, text, folded, start, end, language, factor)):
+        return [cand]
+    if cand := apply_first((_FRONT_FINDER, _TRAILING_TIME), text, folded, body, end, language, factor):
+        return [cand]
     if has_time and not long_horizon and not _NOT_SOON.search(clause):
         if cand := apply(_TIMED_ACTION, text, folded, body, end, language, factor):
             return [cand]

@@ -5,7 +5,6 @@ and temporary states ("this week I'm in Lisbon") that must expire instead of rep
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.finders import COMMA_CUT, apply_all, find
@@ -82,10 +81,12 @@ _NOT_OWNED = re.compile(r"^(?:an?|one|un|une)\s+(?:(?:quick|small|petite?|little
                         r"|quick|petit|feeling|impression|avis|opinion|draft|brouillon|email|mail|message|deadline|choice"
                         r"|choix|exam|examen|test|presentation|rapport|report|project|projet|task|tache|job|interview"
                         r"|entretien)\b")
+_KIN_OR_AGE = re.compile(rf"\b{_KIN}\b|^\d+\s*(?:ans|years?)\b")  # "two kids", "34 ans": not possessions
+_NOT_A_FIELD = re.compile(r"(?:an?|une?|the\s+same|my|mon|ma)\b")  # "I work in a bank" is a workplace, not a field
 _MORE = (
     find(r"\b(?:i\s+(?:have|own|drive|rent|ride)|i'?ve\s+got|j'\s*ai|jai|je\s+(?:possede|conduis|loue))\s+(?P<v>(?:an?"
          r"|one|two|three|un|une|deux|trois|\d+)[\s-]+[^,.;!?]+)", "fact.possession", 0.65, max_words=7,
-         check=lambda v: _NOT_OWNED.match(v) is None and re.search(rf"\b{_KIN}\b|^\d+\s*(?:ans|years?)\b", v) is None),
+         check=lambda v: _NOT_OWNED.match(v) is None and _KIN_OR_AGE.search(v) is None),
     find(r"\b(?:i\s+(?:work|am\s+working)|je\s+(?:travaille|bosse)|je\s+suis|jsuis|i'?m)\s+(?:\w+\s+)?(?P<v>(?:from\s+home"
          r"|remote(?:ly)?|en\s+remote|a\s+distance|de\s+(?:chez\s+moi|la\s+maison)|en\s+teletravail|full[\s-]remote"
          r"|(?:from|depuis|in|dans|at)\s+(?:an?\s+|un\s+)?(?:coworking|co-working)(?:\s+space)?)\b.*)",
@@ -97,9 +98,9 @@ _MORE = (
          "profile.origin", 0.8, cut=COMMA_CUT, max_words=4),
     find(r"\b(?:i\s+work\s+in|je\s+(?:bosse|travaille)\s+dans)\s+(?P<v>(?:the\s+|la\s+|le\s+|l'\s*)?[\w-]+(?:\s+[\w-]+)?)",
          "profile.occupation", 0.7, cut=COMMA_CUT,
-         check=lambda v: re.match(r"(?:an?|une?|the\s+same|my|mon|ma)\b", v) is None),
-    find(r"\b(?:{_BE}|i'?m\s+)(?:very\s+|tres\s+)?(?:sensitive|sensible|intolerante?)\s+(?:to|a|au|aux)\s+(?P<v>.+)"
-         .replace("{_BE}", _BE), "constraint.health", 0.8, cut=COMMA_CUT),
+         check=lambda v: _NOT_A_FIELD.match(v) is None),
+    find(rf"\b(?:{_BE}|i'?m\s+)(?:very\s+|tres\s+)?(?:sensitive|sensible|intolerante?)\s+(?:to|a|au|aux)\s+(?P<v>.+)",
+         "constraint.health", 0.8, cut=COMMA_CUT),
 )
 _SPOUSE = (r"(?:wife|husband|partner|girlfriend|boyfriend|fiancee?|spouse|femme|mari|copine|copain|conjointe?|compagne"
            r"|compagnon)")
@@ -149,7 +150,7 @@ _LIFE = (
          r"|(?:a\s+ete\s+|est\s+)(?:repoussee?|decalee?|avancee?|deplacee?)|is\s+(?:pushed|postponed|moved))\s+)"
          r"(?:to|until|au|a|a\s+la|en|pour)\s+(?P<v>.+)", "constraint.deadline", 0.8, cut=COMMA_CUT, max_words=6),
 )
-_STATE = find(rf"(?:^|\b)(?:{_STATE_AT})\s+(?P<v>.+)", "fact.temporary_location", 0.8, cut=COMMA_CUT, max_words=6)
+_STATE = re.compile(rf"(?:^|\b)(?:{_STATE_AT})\s+(?P<v>.+)")
 _TIME_IN_VALUE = re.compile(r"\s+(?:this|for|until|till|ce|cette|pour|pendant|jusqu|d'\s*ici|en\s+ce|right|depuis"
                             r"|next|la\s+semaine|le\s+mois)\b")
 
@@ -172,10 +173,11 @@ _LIFE_GATE = re.compile(
 
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
     """Situation facts in folded[start:end]."""
-    found = (apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+    gated = _GATE.search(folded, start, end) is not None  # shared by _FINDERS and _MORE
+    found = ((apply_all(_FINDERS, text, folded, start, end, language, factor) if gated else [])
              + apply_all(_LIFE, text, folded, start, end, language, factor, _LIFE_GATE))
-    return found + [c for c in apply_all(_MORE, text, folded, start, end, language, factor, _GATE)
-                    if not any(c.value in f.value or f.value in c.value for f in found)]
+    more = apply_all(_MORE, text, folded, start, end, language, factor) if gated else []
+    return found + [c for c in more if not any(c.value in f.value or f.value in c.value for f in found)]
 
 
 def temporary_state(text: str, folded: str, start: int, end: int, language: str) -> Candidate | None:
@@ -183,7 +185,7 @@ def temporary_state(text: str, folded: str, start: int, end: int, language: str)
     period = _TEMPORARY.search(folded, start, end)
     if not period:
         return None
-    m = _STATE.pattern.search(folded, start, end)
+    m = _STATE.search(folded, start, end)
     if not m:
         return None
     vs, ve = m.span("v")
@@ -198,5 +200,5 @@ def temporary_state(text: str, folded: str, start: int, end: int, language: str)
     duration = text[period.start():period.end()]
     named = any(word[:1].isupper() for word in text[vs:value_end].split())  # "en mode nomade à Bali"
     key = "fact.temporary_location" if named or "remote" in folded[m.start():vs] else "fact.temporary_state"
-    base = Candidate("fact", key, text[vs:value_end], "positive", 0.8, language, text[m.start():value_end])
-    return replace(base, duration=duration)
+    return Candidate("fact", key, text[vs:value_end], "positive", 0.8, language, text[m.start():value_end],
+                     duration=duration)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from memory.extract_rules import (
@@ -38,6 +38,7 @@ from memory.extract_rules import (
     tastes,
 )
 from memory.extract_rules.candidate import Candidate
+from memory.extract_rules.finders import split_at
 from memory.extract_rules.folding import fold as _fold
 from memory.extract_rules.language import detect_language
 
@@ -488,15 +489,6 @@ def _trim(folded: str, start: int, end: int, lead: re.Pattern[str] | None) -> tu
     return max(start, lead.match(folded, start, end).end()) if lead else start, end  # type: ignore[union-attr]
 
 
-def _split(folded: str, start: int, end: int) -> list[tuple[int, int]]:
-    """"jazz, rock et le blues" -> three ranges."""
-    pieces = []
-    for sep in _LIST_SPLIT.finditer(folded, start, end):
-        pieces.append((start, sep.start()))
-        start = sep.end()
-    return [*pieces, (start, end)]
-
-
 def _from_match(rule: _Rule, m: re.Match[str], text: str, folded: str, hedged: bool, hypo_at: int
                 ) -> list[Candidate]:
     groups = m.groupdict()
@@ -515,7 +507,7 @@ def _from_match(rule: _Rule, m: re.Match[str], text: str, folded: str, hedged: b
     span_end = m.end() if m.end("v") < m.end() else ve  # keep a trailing trigger: "34 years old"
     confidence = round(rule.confidence * (0.7 if hedged else 1.0), 2)
     out = []
-    for ps, pe in _split(folded, vs, ve) if rule.split else [(vs, ve)]:
+    for ps, pe in split_at(_LIST_SPLIT, folded, vs, ve) if rule.split else [(vs, ve)]:  # "jazz, rock et le blues"
         ps, pe = _trim(folded, ps, pe, rule.lead)
         words = folded[ps:pe].split()
         quantity = ps > vs and _QUANTITY.match(words[0]) if words else False  # "café, quatre tasses par jour"
@@ -530,13 +522,14 @@ def _from_match(rule: _Rule, m: re.Match[str], text: str, folded: str, hedged: b
     return out
 
 
-def _reply_candidates(text: str, folded: str, cs: int, body: int, ce: int, hypo_at: int) -> list[Candidate]:
+def _reply_candidates(text: str, folded: str, cs: int, body: int, ce: int, hypo_at: int, lang: str
+                      ) -> list[Candidate]:
     """Reply language/style, kept only when stated as lasting ("always", "désormais", "I prefer ...")."""
     if _ONE_OFF.search(folded, cs, ce) or _NOT_ADDRESSED.match(folded, body, ce):
         return []
     lasting = _LASTING.search(folded, cs, ce) is not None
     prefers = _PREFER_VERB.search(folded, cs, ce) is not None
-    lang, out = detect_language(text[cs:ce]), []
+    out = []
     m = _REPLY_LANGUAGE.search(folded, body, ce)
     if m and m.end() <= hypo_at and (prefers or (lasting and not m.group("noun"))):
         negative = not prefers and _NEGATION.search(folded, cs, m.start("v")) is not None
@@ -547,14 +540,6 @@ def _reply_candidates(text: str, folded: str, cs: int, body: int, ce: int, hypo_
         out.append(Candidate("preference", "preference.reply_style", text[m.start("v"):m.end("v")],
                              "positive", 0.85, lang, text[cs:m.end()]))
     return out
-
-
-def _clauses(folded: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Split "I live in Lyon et j'aime le jazz" before each new first-person subject."""
-    for m in _CLAUSE_BREAK.finditer(folded, start, end):
-        yield start, m.start()
-        start = m.end()
-    yield start, end
 
 
 def _skip_fillers(folded: str, start: int, end: int) -> tuple[int, bool]:
@@ -614,14 +599,15 @@ def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool,
     body, hedged = _skip_fillers(folded, cs, ce)
     hypo = _HYPOTHETICAL.search(folded, cs, ce)
     hypo_at = hypo.start() if hypo else len(folded)
-    out = _reply_candidates(text, folded, cs, body, ce, hypo_at)
+    language = detect_language(text[cs:ce])
+    out = _reply_candidates(text, folded, cs, body, ce, hypo_at, language)
     if question:
         return out
     for rule in _RULES:
         if m := rule.pattern.match(folded, body, ce):
             out += _from_match(rule, m, text, folded, hedged, hypo_at)
     if hypo is None:
-        extra = _situation_candidates(text, folded, cs, body, ce, 0.7 if hedged else 1.0)
+        extra = _situation_candidates(text, folded, cs, body, ce, language, 0.7 if hedged else 1.0)
         if any(c.key.startswith("fact.temporary") for c in extra):  # never replaces the lasting city
             out = [c for c in out if c.key != "profile.location"]
         out += extra
@@ -631,9 +617,9 @@ def _clause_candidates(text: str, folded: str, cs: int, ce: int, question: bool,
     return out
 
 
-def _situation_candidates(text: str, folded: str, cs: int, body: int, ce: int, factor: float) -> list[Candidate]:
+def _situation_candidates(text: str, folded: str, cs: int, body: int, ce: int, language: str, factor: float
+                          ) -> list[Candidate]:
     """Temporary states, business context, plans and situation facts (the search rules)."""
-    language = detect_language(text[cs:ce])
     out = []
     temporary = situation.temporary_state(text, folded, body, ce, language)
     if temporary:  # "cette semaine je suis à Porto" is a state that expires, not a plan
@@ -673,10 +659,13 @@ def _mask_quotes(folded: str) -> str:
     return _QUOTED.sub(lambda m: " " * len(m.group(0)), folded)
 
 
+def _refused(folded: str) -> bool:
+    return _INJECTION.search(folded) is not None or _SARCASM.search(folded) is not None
+
+
 def refuses(text: str) -> bool:
     """An injection attempt or sarcasm: not a source of memories about the user, for any extractor."""
-    folded = _fold(text[:_MAX_CHARS])
-    return _INJECTION.search(folded) is not None or _SARCASM.search(folded) is not None
+    return _refused(_fold(text[:_MAX_CHARS]))
 
 
 def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
@@ -684,9 +673,10 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
     if not text or not text.strip():
         return []
     text = text[:_MAX_CHARS]
-    folded = _mask_quotes(_fold(text))
-    if refuses(text):
+    folded = _fold(text)
+    if _refused(folded):
         return []
+    folded = _mask_quotes(folded)
     language = detect_language(text)
     if retracted := forget.retraction(text, folded, language, extract):
         return [retracted]
@@ -702,7 +692,7 @@ def extract(text: str, context: list[dict] | None = None) -> list[Candidate]:
         if not question and not _HYPOTHETICAL.search(folded, ss, se) and not _REPORTED.search(folded, ss, se):
             for cand in _sentence_candidates(text, folded, first, se, language):
                 found.setdefault((cand.key, cand.value.casefold(), cand.polarity), cand)
-        for cs, ce in _clauses(folded, ss, se):
+        for cs, ce in split_at(_CLAUSE_BREAK, folded, ss, se):  # "I live in Lyon | et j'aime le jazz"
             if _REPORTED.search(folded, ss, cs):  # "he told me: I'm vegan" is not the user's own statement
                 break
             extra = [] if question else _elided_candidates(text, folded, _skip_fillers(folded, cs, ce)[0], ce)

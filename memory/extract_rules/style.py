@@ -48,6 +48,7 @@ _FINDERS = (
 )
 
 
+_VAGUE = re.compile(r"(?:it|this|that|ca|cela)")  # "don't do that with me": nothing to store
 _GATE = re.compile(r"\b(?:with\s+me|for\s+me|avec\s+moi|pour\s+moi|keep|prefer|prefere|jprefere|tutoi\w*|vouvoi\w*"
                    r"|horreur|truc|thing|passion|rather|merci\s+de|toujours|always|better|easier|mieux|plus\s+simple"
                    r"|plus\s+facile|dealbreaker)\b|\bme\s+\w+|moi\b")
@@ -56,4 +57,4 @@ _GATE = re.compile(r"\b(?:with\s+me|for\s+me|avec\s+moi|pour\s+moi|keep|prefer|p
 def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
     """Lasting instructions about the way to answer, in folded[start:end]."""
     found = apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
-    return [c for c in found if not re.fullmatch(r"(?:it|this|that|ca|cela)", c.value.lower())]
+    return [c for c in found if not _VAGUE.fullmatch(c.value.lower())]

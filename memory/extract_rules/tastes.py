@@ -13,16 +13,16 @@ import re
 from dataclasses import replace
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import SOFT_CUT, apply, find
+from memory.extract_rules.finders import apply, comma_cut_before, find
 
 _OBJ = r"(?P<v>[^,.!?;:>]{1,50}?)"  # a fronted object: a few words before the trigger
 _DE = r"(?:\s+(?:de\s+la|de\s+l'|des|du|de|of(?:\s+the)?)\s+|\s+d'\s*)"
 _A = r"(?:\s+(?:a\s+la|a\s+l'|au|aux|a|to|with)\s+|\s+a\s+l'\s*)"
 _INTENS = r"(?:(?:vraiment|trop|tellement|carrement|completement|totalement|really|so|totally|absolutely|very)\s+)*"
-_ENDS = re.compile(SOFT_CUT.pattern + r"|(?<!\s)\s*+,|(?<!\s)\s++(?:than|que|over|plutot|rather|instead|along"
-r"|every|each"
-                   r"|depuis|since|on\s+my|for\s+(?:literally|everything|years|ages)|ici|here|perso|tbh|honestly"
-                   r"|franchement|last|ago|yesterday|hier|this\s+year|cette\s+annee|in\s+\d{4}|en\s+\d{4}|le\s+(?:soir|matin|dimanche|samedi|week-?end)|on\s+(?:weekends?|sundays?))\b")
+_ENDS = comma_cut_before(r"than|que|over|plutot|rather|instead|along|every|each|depuis|since|on\s+my"
+                         r"|for\s+(?:literally|everything|years|ages)|ici|here|perso|tbh|honestly|franchement|last|ago"
+                         r"|yesterday|hier|this\s+year|cette\s+annee|in\s+\d{4}|en\s+\d{4}"
+                         r"|le\s+(?:soir|matin|dimanche|samedi|week-?end)|on\s+(?:weekends?|sundays?)")
 
 _FINDERS = (
     # object first: "Techno is my thing", "le jazz c'est mon truc", "la bière c'est pas mon truc"
@@ -35,7 +35,7 @@ _FINDERS = (
          "preference", 0.8),
     find(rf"^{_OBJ}\s*+,\s*+(?:j'\s*en\s+suis|j'\s*y\s+suis|jen\s+suis)\s+{_INTENS}(?:accro|fan|dingue|fou|folle)\b",
          "preference", 0.8),
-    find(rf"^{_OBJ}\s*+,?\s*+(?P<neg>jamais\s+de\s+la\s+vie|tres\s+peu\s+pour\s+moi|tres\s+peu\s+pour\s+moi|no\s+way"
+    find(rf"^{_OBJ}\s*+,?\s*+(?P<neg>jamais\s+de\s+la\s+vie|tres\s+peu\s+pour\s+moi|no\s+way"
          r"|never\s+again|not\s+for\s+me|pas\s+pour\s+moi|beurk|berk|yuck|no\s+thanks"
          r"|non\s+merci)\b", "preference", 0.75),
     find(rf"^{_OBJ}\s*+>\s*+[^,.!?]{{1,40}}", "preference", 0.75),  # "vim > emacs"

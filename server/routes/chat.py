@@ -23,16 +23,16 @@ from sse_starlette import EventSourceResponse
 from graphs.runner import TurnEvent, TurnResult, stream_turn
 from memory.db import tenant_connection
 from memory.idempotency import ClaimLost, KeyRef
-from memory.threads import ThreadNotFound, get_thread
-from server.deps import Caller, Runtime
+from memory.threads import ThreadNotFound
+from server.deps import Caller, Runtime, owned_thread
 from server.errors import ApiError, ErrorBody, error_body
 from server.idempotency import (
     DESCRIPTION,
     REPLAYED,
-    STILL_RUNNING,
     IdempotencyKey,
     claim_request,
     release_request,
+    released_on_failure,
     retry_later,
 )
 from server.runtime import AppRuntime
@@ -56,10 +56,7 @@ async def _thread_for(body: ChatRequest, runtime: Runtime, caller: Caller) -> st
     if body.thread_id is None:
         return str(uuid.uuid4())
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        thread = await get_thread(conn, tenant_id=caller.tenant_id, user_id=caller.user_id,
-                                  thread_id=body.thread_id)
-    if thread is None:
-        raise ApiError(404, f"thread {body.thread_id} not found")
+        await owned_thread(conn, caller, body.thread_id)
     return body.thread_id
 
 
@@ -81,17 +78,12 @@ async def chat(body: ChatRequest, runtime: Runtime, caller: Caller, idempotency_
                                     body=body.model_dump(mode="json", exclude={"stream"}))
         if claim.outcome == "replay":
             return _replay(claim.response, stream=body.stream)
-        if claim.outcome == "running":
-            return retry_later(STILL_RUNNING)
         ref = claim.ref
-    try:
-        held = await runtime.locks.acquire(thread_id)
-    except BaseException as exc:
-        if ref is not None:
-            await release_request(runtime, ref)
-        if isinstance(exc, ThreadBusy):
-            return retry_later(str(exc))
-        raise
+    async with released_on_failure(runtime, ref):
+        try:
+            held = await runtime.locks.acquire(thread_id)
+        except ThreadBusy as exc:
+            raise retry_later(str(exc)) from exc
     turn = {"message": body.message, "thread_id": thread_id, "tenant_id": caller.tenant_id,
             "user_id": caller.user_id, "agent": body.agent, "idempotency": ref.config() if ref else None}
     events: asyncio.Queue[TurnEvent | BaseException] | None = asyncio.Queue() if body.stream else None

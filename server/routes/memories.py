@@ -186,7 +186,7 @@ async def correct(memory_id: UUID, body: MemoryPatch, runtime: Runtime, caller: 
     except NotCurrent as exc:
         raise ApiError(409, f"memory {memory_id} was superseded or expired: correct its current value") from exc
     await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
-    return jsonable({k: v for k, v in row.items() if k not in ("action", "supersedes")})
+    return _public(row)
 
 
 @router.delete("/{memory_id}", status_code=204, response_class=Response)

@@ -10,9 +10,7 @@ from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.rows import jsonable
 from memory.search import SearchQuery, hybrid_search
-from memory.threads import get_thread
-from server.deps import Caller, Runtime
-from server.errors import ApiError
+from server.deps import Caller, Runtime, owned_thread
 from server.schemas import SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -28,9 +26,7 @@ async def search(body: SearchRequest, runtime: Runtime, caller: Caller) -> dict:
         until=body.until, min_score=body.min_score,
     )
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        if body.thread_id and await get_thread(
-            conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=body.thread_id
-        ) is None:
-            raise ApiError(404, f"thread {body.thread_id} not found")
+        if body.thread_id:
+            await owned_thread(conn, caller, body.thread_id)
         hits = await hybrid_search(conn, query)
     return {"results": [jsonable(h) for h in hits], "took_ms": round((time.perf_counter() - started) * 1000, 2)}

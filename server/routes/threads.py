@@ -32,18 +32,10 @@ from memory.threads import (
 )
 from memory.users import ensure_user
 from nodes.load_memory import refresh_context_memories
-from server.deps import Caller, Runtime
+from server.deps import Caller, Runtime, owned_thread
 from server.errors import ApiError
 from server.idempotency import DESCRIPTION as IDEMPOTENCY
-from server.idempotency import (
-    REPLAYED,
-    STILL_RUNNING,
-    IdempotencyKey,
-    claim_request,
-    release_request,
-    retry_later,
-    store_answer,
-)
+from server.idempotency import REPLAYED, IdempotencyKey, claim_request, released_on_failure, store_answer
 from server.pagination import decode_cursor, encode_cursor
 from server.schemas import (
     ArchiveResponse,
@@ -62,6 +54,11 @@ from server.schemas import (
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 
 
+def _consolidation(written: int | None) -> dict:
+    """What `consolidate_thread` did, as answered: None from it means the thread was consolidated before."""
+    return {"already_consolidated": written is None, "memories_written": written or 0}
+
+
 @router.post("/import", response_model=ImportResponse, status_code=201, description=IDEMPOTENCY)
 async def import_conversation(
     body: ImportRequest, runtime: Runtime, caller: Caller, idempotency_key: IdempotencyKey = None,
@@ -77,10 +74,8 @@ async def import_conversation(
                                     body=body.model_dump(mode="json"))
         if claim.outcome == "replay":
             return JSONResponse(claim.response, status_code=201, headers=REPLAYED)
-        if claim.outcome == "running":
-            return retry_later(STILL_RUNNING)
         ref = claim.ref
-    try:
+    async with released_on_failure(runtime, ref):
         messages = [ImportedMessage(m.role, m.content, m.created_at, m.metadata) for m in body.messages]
         vectors = await aembed(runtime.resources.embedder, [m.content for m in messages])
         async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
@@ -92,10 +87,6 @@ async def import_conversation(
             if ref is not None:  # committed with the import: a retry gets this thread, never a second one
                 await complete_key(conn, ref, answer)
             pending = await unextracted_messages(conn, thread_id) if body.extract else []
-    except BaseException:
-        if ref is not None:
-            await release_request(runtime, ref)
-        raise
     # Message by message, in order, as if the turns had happened: a move supersedes the old city.
     answer["remembered"] = await extract_messages(runtime.resources, pending, caller.tenant_id)
     if ref is not None and answer["remembered"]:
@@ -112,10 +103,9 @@ async def thread_messages(
     if isinstance(after, bool) or not isinstance(after, int):
         raise ApiError(400, "invalid cursor")
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        owner = {"tenant_id": caller.tenant_id, "user_id": caller.user_id}
-        if await get_thread(conn, **owner, thread_id=thread_id) is None:
-            raise ApiError(404, f"thread {thread_id} not found")
-        rows = await list_messages(conn, **owner, thread_id=thread_id, after_seq=after, limit=limit + 1)
+        await owned_thread(conn, caller, thread_id)
+        rows = await list_messages(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=thread_id,
+                                   after_seq=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [jsonable(r) for r in rows], "next_cursor": encode_cursor(rows[-1]["seq"]) if more else None}
@@ -130,8 +120,7 @@ async def patch_thread(thread_id: str, body: ThreadPatch, runtime: Runtime, call
         raise ApiError(404, f"thread {thread_id} not found")
     consolidation = None
     if body.archived:
-        written = await consolidate_thread(runtime.resources, **owner, thread_id=thread_id)
-        consolidation = {"already_consolidated": written is None, "memories_written": written or 0}
+        consolidation = _consolidation(await consolidate_thread(runtime.resources, **owner, thread_id=thread_id))
         async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
             thread = await get_thread(conn, **owner, thread_id=thread_id)
     return {**jsonable(thread), "consolidation": consolidation}
@@ -183,18 +172,14 @@ async def archive_many(body: ThreadArchive, runtime: Runtime, caller: Caller) ->
     items = []
     for thread_id in thread_ids:
         written = await consolidate_thread(runtime.resources, **owner, thread_id=thread_id)
-        items.append({"thread_id": thread_id, "consolidation": {"already_consolidated": written is None,
-                                                                "memories_written": written or 0}})
+        items.append({"thread_id": thread_id, "consolidation": _consolidation(written)})
     return {"items": items}
 
 
 @router.get("/{thread_id}", response_model=Thread)
 async def get_one_thread(thread_id: str, runtime: Runtime, caller: Caller) -> dict:
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        row = await get_thread(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=thread_id)
-    if row is None:
-        raise ApiError(404, f"thread {thread_id} not found")
-    return jsonable(row)
+        return jsonable(await owned_thread(conn, caller, thread_id))
 
 
 @router.delete("/{thread_id}", status_code=204, response_class=Response)
@@ -219,8 +204,7 @@ async def thread_history(
     if before is not None and not isinstance(before, str):
         raise ApiError(400, "invalid cursor")
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        if await get_thread(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=thread_id) is None:
-            raise ApiError(404, f"thread {thread_id} not found")
+        await owned_thread(conn, caller, thread_id)
     rows = await list_checkpoints(runtime.resources.checkpointer, thread_id, before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -4,16 +4,15 @@ content and write-through against the embedded PostgreSQL."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
 from core.metrics import PREFERENCE_CACHE, PREFERENCE_CACHE_LOADS
 from memory.cache import PreferenceCache, RedisUnavailable, UserMemories, connect_redis, prefs_key, read_user_memories
 from memory.db import tenant_connection
-from memory.memories import NewMemory, save_memories
-from memory.users import ensure_user
+from memory.memories import NewMemory
 from nodes.load_memory import load_user_memories, prefetch_session, refresh_context_memories
+from tests.conftest import save_for
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 JAZZ = [{"key": "preference.music", "value": "jazz"}]
@@ -40,13 +39,6 @@ async def redis_client(request, resources):
 
 def _count(counter, label: str) -> float:
     return counter.labels(label)._value.get()
-
-
-async def _save(resources, tenant: str, user: str, *memories: NewMemory) -> list[dict]:
-    vectors = np.ones((len(memories), resources.embedder.dim), dtype=np.float32)
-    async with tenant_connection(resources.pool, tenant) as conn:
-        await ensure_user(conn, tenant_id=tenant, user_id=user)
-        return await save_memories(conn, tenant_id=tenant, user_id=user, memories=list(memories), embeddings=vectors)
 
 
 async def test_set_get_invalidate_with_ttl(redis_client, tenant):
@@ -125,13 +117,13 @@ async def test_unreachable_redis_names_the_variable():
 
 
 async def test_one_read_holds_the_context_set_and_the_top_other_memories(resources, tenant):
-    await _save(resources, tenant, "alice",
+    await save_for(resources, tenant, "alice",
                 NewMemory("preference", "preference.music", "jazz"),
                 NewMemory("constraint", "constraint.allergy", "peanuts", confidence=0.95),
                 NewMemory("intent", "intent.travel", "book the flight"),
                 NewMemory("fact", "fact.car", "an electric Zoe"),
                 NewMemory("profile", "profile.location", "Lisbon"))
-    await _save(resources, tenant, "bob", NewMemory("preference", "preference.music", "opera"))
+    await save_for(resources, tenant, "bob", NewMemory("preference", "preference.music", "opera"))
     async with tenant_connection(resources.pool, tenant) as conn:
         await conn.execute("UPDATE memories SET expires_at = now() - interval '1 minute' "
                            "WHERE tenant_id = %s AND value = 'Lisbon'", (tenant,))
@@ -144,14 +136,14 @@ async def test_one_read_holds_the_context_set_and_the_top_other_memories(resourc
 
 
 async def test_prefetch_then_hits_and_no_stale_read_after_an_update(resources, tenant):
-    await _save(resources, tenant, "alice", NewMemory("preference", "preference.drink", "coffee"))
+    await save_for(resources, tenant, "alice", NewMemory("preference", "preference.drink", "coffee"))
     loads = _count(PREFERENCE_CACHE_LOADS, "prefetch")
     hits = _count(PREFERENCE_CACHE, "hit")
     await prefetch_session(resources, tenant, "alice")
     assert _count(PREFERENCE_CACHE_LOADS, "prefetch") == loads + 1
     assert [m["value"] for m in (await load_user_memories(resources, tenant, "alice")).context] == ["coffee"]
     assert _count(PREFERENCE_CACHE, "hit") == hits + 1
-    await _save(resources, tenant, "alice", NewMemory("preference", "preference.drink", "coffee", "negative"))
+    await save_for(resources, tenant, "alice", NewMemory("preference", "preference.drink", "coffee", "negative"))
     await refresh_context_memories(resources, tenant, "alice")
     [drink] = (await load_user_memories(resources, tenant, "alice")).context
     assert (drink["value"], drink["polarity"]) == ("coffee", "negative")

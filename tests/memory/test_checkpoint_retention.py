@@ -56,6 +56,6 @@ async def test_recent_checkpoints_are_kept_and_keep_must_be_positive(runtime, pr
     async with runtime.resources.pool.connection() as conn:
         result = await prune_checkpoints(conn, keep=1, older_than=timedelta(days=30), thread_id=thread_id)
         assert result.checkpoints == 0
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="keep must be at least 1"):
             await prune_checkpoints(conn, keep=0, older_than=timedelta(0))
     assert len(await _checkpoints(runtime, thread_id)) == count

@@ -6,18 +6,14 @@ import uuid
 from graphs.runner import run_turn
 from memory.db import tenant_connection
 from memory.hints import record_feedback
-from memory.memories import NewMemory, render, save_memories
-from memory.users import ensure_user
+from memory.memories import NewMemory
+from tests.conftest import save_for
 
 MUSIC = "Any music recommendation for tonight?"
 
 
 async def _remember(resources, principal, *memories: NewMemory) -> list[dict]:
-    owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    vectors = resources.embedder.embed([render(m.category, m.key, m.value, m.polarity) for m in memories])
-    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
-        await ensure_user(conn, **owner)
-        return await save_memories(conn, **owner, memories=list(memories), embeddings=vectors)
+    return await save_for(resources, principal.tenant_id, principal.user_id, *memories)
 
 
 async def _hints(runtime, principal, message: str, thread: str | None = None) -> list[dict]:

@@ -11,18 +11,12 @@ from memory.memories import (
     correct_memory,
     forget_memories,
     list_memories,
-    render,
-    save_memories,
 )
-from memory.users import ensure_user
+from tests.conftest import save_for
 
 
 async def _save(resources, principal, *memories: NewMemory):
-    vectors = await aembed(resources.embedder, [render(m.category, m.key, m.value, m.polarity) for m in memories])
-    owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
-        await ensure_user(conn, **owner)
-        return await save_memories(conn, **owner, memories=list(memories), embeddings=vectors)
+    return await save_for(resources, principal.tenant_id, principal.user_id, *memories)
 
 
 async def _current(resources, principal, **kw):

@@ -35,7 +35,7 @@ async def test_failed_migration_rolls_back_and_is_not_recorded(resources, tmp_pa
         await conn.execute("DROP TABLE IF EXISTS mig_probe_ok, mig_probe_bad")
         await conn.execute("CREATE SCHEMA IF NOT EXISTS migtest")
     probe_url = url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dmigtest"
-    with pytest.raises(Exception, match="nope_no_such_column"):
+    with pytest.raises(psycopg.errors.UndefinedColumn, match="nope_no_such_column"):
         await migrate(probe_url, tmp_path)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         tables = {r[0] for r in await (await conn.execute(

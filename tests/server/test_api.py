@@ -1,11 +1,10 @@
 """The REST API through a real HTTP client (httpx over ASGI) on the real services, fake model."""
 
-import json
 import uuid
 
 import pytest
 
-from tests.conftest import make_key
+from tests.conftest import key_headers, make_key, sse_events
 
 
 async def test_health_and_readiness(client):
@@ -27,22 +26,12 @@ async def test_chat_json_contract(client, auth):
     assert again.status_code == 200 and again.json()["thread_id"] == body["thread_id"]
 
 
-def _sse(text: str) -> list[tuple[str, dict]]:
-    events, name = [], None
-    for line in text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            events.append((name, json.loads(line.split(":", 1)[1])))
-    return events
-
-
 async def test_chat_streams_tokens_then_hints_memories_done(client, auth):
     await client.post("/v1/chat", json={"message": "I love jazz."}, headers=auth)
     r = await client.post("/v1/chat", json={"message": "I'm vegetarian. Any jazz album for tonight?",
                                             "stream": True}, headers=auth)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-    events = _sse(r.text)
+    events = sse_events(r.text)
     kinds = [k for k, _ in events]
     assert kinds.count("token") > 3 and kinds[-1] == "done"
     assert kinds.index("done") > max(i for i, k in enumerate(kinds) if k == "token")
@@ -79,7 +68,7 @@ async def test_oversized_body_is_413(client, auth, settings):
 
 async def test_unknown_or_foreign_thread_is_404(client, auth, resources, principal):
     mine = (await client.post("/v1/chat", json={"message": "hello"}, headers=auth)).json()["thread_id"]
-    other = {"Authorization": f"Bearer {await make_key(resources, principal.tenant_id, 'mallory')}"}
+    other = await key_headers(resources, principal.tenant_id, "mallory")
     foreign_key = await make_key(resources, "x-" + principal.tenant_id, principal.user_id)
     other_tenant = {"Authorization": f"Bearer {foreign_key}"}
     for headers in (other, other_tenant):

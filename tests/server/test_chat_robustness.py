@@ -5,7 +5,6 @@ and, for the disconnect, a real HTTP server)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import httpx
@@ -19,7 +18,7 @@ from server.app import create_app
 from server.schemas import ChatRequest
 from server.turn_lock import ThreadBusy, TurnLocks
 from server.turn_tasks import TurnTasks
-from tests.conftest import make_key
+from tests.conftest import key_headers, sse_events
 
 THREAD_MESSAGES_SQL = "SELECT role, content FROM messages WHERE thread_id = %s ORDER BY seq"
 THREADS_SQL = "SELECT count(*) AS n FROM threads WHERE tenant_id = %s AND user_id = %s"
@@ -50,16 +49,6 @@ async def _checkpoint_messages(runtime, thread_id: str) -> list[tuple[str, str]]
 
 async def _count(resources, principal, sql: str) -> int:
     return (await _rows(resources, principal, sql, principal.tenant_id, principal.user_id))[0]["n"]
-
-
-def _sse(text: str) -> list[tuple[str, dict]]:
-    events, name = [], None
-    for line in text.splitlines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            events.append((name, json.loads(line.split(":", 1)[1])))
-    return events
 
 
 async def _new_thread(client, auth) -> str:
@@ -167,10 +156,10 @@ async def test_chat_retried_with_same_key_answers_the_first_turn(client, auth, r
 async def test_streamed_turn_retried_replays_the_stream(client, auth, resources, principal):
     headers = {**auth, "Idempotency-Key": "stream-retry-1"}
     body = {"message": "I love jazz. Any album for tonight?", "stream": True}
-    first = _sse((await client.post("/v1/chat", json=body, headers=headers)).text)
+    first = sse_events((await client.post("/v1/chat", json=body, headers=headers)).text)
     again = await client.post("/v1/chat", json=body, headers=headers)
     assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
-    replayed = _sse(again.text)
+    replayed = sse_events(again.text)
     assert first[-1][0] == replayed[-1][0] == "done"
     assert replayed[-1][1] == first[-1][1]
     assert [e for e in replayed if e[0] in ("hint", "memory")] == [e for e in first if e[0] in ("hint", "memory")]
@@ -218,16 +207,16 @@ async def test_failed_turn_frees_its_key_for_the_retry(client, auth, resources, 
     with monkeypatch.context() as patch:
         patch.setattr(FakeChatModel, "_astream", broken)
         patch.setattr(FakeChatModel, "_agenerate", broken)
-        failed = _sse((await client.post("/v1/chat", json=body, headers=headers)).text)
+        failed = sse_events((await client.post("/v1/chat", json=body, headers=headers)).text)
     assert [kind for kind, _ in failed] == ["error"]
     assert await _count(resources, principal, CALLER_MESSAGES_SQL) == 0
     retried = await client.post("/v1/chat", json=body, headers=headers)
-    assert "idempotent-replayed" not in retried.headers and _sse(retried.text)[-1][0] == "done"
+    assert "idempotent-replayed" not in retried.headers and sse_events(retried.text)[-1][0] == "done"
     assert await _count(resources, principal, CALLER_MESSAGES_SQL) == 2
 
 
 async def test_keys_belong_to_their_caller(client, auth, resources, tenant):
-    other = {"Authorization": f"Bearer {await make_key(resources, tenant, 'bob')}", "Idempotency-Key": "shared"}
+    other = {**await key_headers(resources, tenant, "bob"), "Idempotency-Key": "shared"}
     mine = {**auth, "Idempotency-Key": "shared"}
     body = {"message": "Hello."}
     a = (await client.post("/v1/chat", json=body, headers=mine)).json()

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from memory.db import tenant_connection
-from tests.conftest import make_key
+from tests.conftest import grew, key_headers, metric_samples
 
 
 async def _hint(client, auth) -> dict:
@@ -29,11 +29,12 @@ async def test_feedback_is_stored_and_snoozes(client, auth):
 
 
 async def test_feedback_counts_in_metrics(client, auth):
+    before = metric_samples((await client.get("/metrics/")).text)
     hint = await _hint(client, auth)
     await client.post(f"/v1/hints/{hint['id']}/feedback", headers=auth, json={"action": "dismissed"})
-    metrics = (await client.get("/metrics/")).text
-    assert 'memory_proactive_hints_feedback_total{action="dismissed"}' in metrics
-    assert 'memory_preference_cache_loads_total{reason="prefetch"}' in metrics  # the chat turn's session start
+    after = metric_samples((await client.get("/metrics/")).text)
+    assert grew(before, after, "memory_proactive_hints_feedback_total", action="dismissed") == 1
+    assert grew(before, after, "memory_preference_cache_loads_total", reason="prefetch") >= 1  # the session start
 
 
 @pytest.mark.parametrize("hint_id", [str(uuid.uuid4()), "not-a-uuid"])
@@ -45,7 +46,7 @@ async def test_unknown_hint_is_404(client, auth, hint_id):
 async def test_another_users_hint_is_404(client, auth, resources, principal):
     hint = await _hint(client, auth)
     for tenant, user in ((principal.tenant_id, "mallory"), ("x-" + principal.tenant_id, principal.user_id)):
-        other = {"Authorization": f"Bearer {await make_key(resources, tenant, user)}"}
+        other = await key_headers(resources, tenant, user)
         answer = await client.post(f"/v1/hints/{hint['id']}/feedback", headers=other, json={"action": "dismissed"})
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
     async with tenant_connection(resources.pool, principal.tenant_id) as conn:

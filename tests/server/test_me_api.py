@@ -5,7 +5,7 @@ from jobs.app import ensure_schema
 from jobs.enqueue import enqueue_extraction
 from memory.cache import prefs_key
 from memory.db import tenant_connection
-from tests.conftest import make_key
+from tests.conftest import key_headers
 
 # Every table of ours with per-user rows, found the way a new table would be.
 USER_TABLES_SQL = """
@@ -13,10 +13,6 @@ SELECT DISTINCT c.table_name FROM information_schema.columns c
 JOIN information_schema.tables t USING (table_schema, table_name)
 WHERE c.table_schema = current_schema() AND c.column_name = 'user_id' AND t.table_type = 'BASE TABLE'"""
 CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
-
-
-async def _headers(resources, tenant_id: str, user_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await make_key(resources, tenant_id, user_id)}"}
 
 
 async def _populate(client, resources, headers, tenant_id: str, user_id: str) -> dict:
@@ -63,7 +59,7 @@ async def _footprint(resources, tenant_id: str, user_id: str, threads: list[str]
 
 async def test_delete_me_forgets_everything_and_only_the_caller(client, resources, tenant):
     await ensure_schema(resources.urls.database_url)
-    alice, bob = await _headers(resources, tenant, "alice"), await _headers(resources, tenant, "bob")
+    alice, bob = await key_headers(resources, tenant, "alice"), await key_headers(resources, tenant, "bob")
     mine = await _populate(client, resources, alice, tenant, "alice")
     theirs = await _populate(client, resources, bob, tenant, "bob")
     await client.get("/v1/memories/context", headers=alice)  # the preference cache entry
@@ -87,11 +83,11 @@ async def test_delete_me_forgets_everything_and_only_the_caller(client, resource
 
 
 async def test_a_forgotten_user_can_start_again(client, resources, tenant):
-    headers = await _headers(resources, tenant, "carol")
+    headers = await key_headers(resources, tenant, "carol")
     await client.post("/v1/chat", json={"message": "I love opera."}, headers=headers)
     assert (await client.delete("/v1/me", headers=headers)).status_code == 204
     assert (await client.delete("/v1/me", headers=headers)).status_code == 401
-    again = await _headers(resources, tenant, "carol")
+    again = await key_headers(resources, tenant, "carol")
     assert (await client.get("/v1/memories", headers=again)).json()["items"] == []
     r = await client.post("/v1/chat", json={"message": "I love jazz."}, headers=again)
     assert r.status_code == 200 and [m["value"] for m in r.json()["memories"]] == ["jazz"]

@@ -5,11 +5,7 @@ import uuid
 import pytest
 
 from memory.db import tenant_connection
-from tests.conftest import make_key
-
-
-async def _headers(resources, tenant_id: str, user_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await make_key(resources, tenant_id, user_id)}"}
+from tests.conftest import key_headers
 
 
 def _item(category: str, key: str, value: str, **extra) -> dict:
@@ -85,7 +81,7 @@ async def test_export_holds_everything_of_the_caller_only(client, auth, resource
                       headers=auth)
     [current] = (await client.get("/v1/memories", headers=auth)).json()["items"]
     await client.patch(f"/v1/memories/{current['id']}", json={"value": "Rennes", "reason": "typo"}, headers=auth)
-    other = await _headers(resources, principal.tenant_id, "mallory")
+    other = await key_headers(resources, principal.tenant_id, "mallory")
     await client.post("/v1/chat", json={"message": "I live in Paris."}, headers=other)
 
     r = await client.get("/v1/memories/export", headers=auth)
@@ -106,7 +102,7 @@ async def test_export_holds_everything_of_the_caller_only(client, auth, resource
 
 
 async def test_export_of_a_user_with_nothing_stored(client, resources):
-    headers = await _headers(resources, f"t-{uuid.uuid4().hex[:10]}", "nobody")
+    headers = await key_headers(resources, f"t-{uuid.uuid4().hex[:10]}", "nobody")
     data = (await client.get("/v1/memories/export", headers=headers)).json()
     assert data["memories"] == [] and data["threads"] == [] and data["user"]["user_id"] == "nobody"
 
@@ -116,7 +112,7 @@ async def test_another_users_memory_ids_are_404(client, auth, resources, princip
     [memory_id] = (await client.post("/v1/memories/bulk", json={"items": [_item("profile", "profile.name", "Ugo")]},
                                      headers=auth)).json()["ids"]
     tenant = f"t-{uuid.uuid4().hex[:10]}" if other_tenant else principal.tenant_id
-    other = await _headers(resources, tenant, "mallory")
+    other = await key_headers(resources, tenant, "mallory")
     assert (await client.get(f"/v1/memories/{memory_id}", headers=other)).status_code == 404
     assert (await client.delete(f"/v1/memories/{memory_id}", headers=other)).status_code == 404
     assert (await client.get("/v1/memories/stats", headers=other)).json()["current"] == 0

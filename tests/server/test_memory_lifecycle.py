@@ -14,7 +14,7 @@ from graphs.turn import build_turn_graph
 from jobs.app import ensure_schema
 from memory.db import tenant_connection
 from nodes.persist import background_extraction
-from tests.conftest import make_key
+from tests.conftest import key_headers
 
 
 async def _create(client, auth, category, key, value):
@@ -65,7 +65,7 @@ async def test_patch_can_flip_polarity_and_bad_patches_are_refused(client, auth)
 
 async def test_another_users_memory_is_404_for_get_patch_delete(client, auth, resources, principal):
     mine = await _create(client, auth, "profile", "profile.location", "Oslo")
-    other = {"Authorization": f"Bearer {await make_key(resources, principal.tenant_id, 'mallory')}"}
+    other = await key_headers(resources, principal.tenant_id, "mallory")
     path = f"/v1/memories/{mine['id']}"
     for method, body in (("GET", None), ("PATCH", {"value": "Paris"}), ("DELETE", None)):
         r = await client.request(method, path, json=body, headers=other)
@@ -106,7 +106,7 @@ async def test_thread_patch_renames_and_stars_and_hides_other_users_threads(clie
     thread_id = (await _import(client, auth, "hello", extract=False))["thread_id"]
     r = await client.patch(f"/v1/threads/{thread_id}", json={"title": "Trip", "starred": True}, headers=auth)
     assert r.status_code == 200 and r.json()["title"] == "Trip" and r.json()["starred"] is True
-    other = {"Authorization": f"Bearer {await make_key(resources, principal.tenant_id, 'mallory')}"}
+    other = await key_headers(resources, principal.tenant_id, "mallory")
     assert (await client.patch(f"/v1/threads/{thread_id}", json={"title": "x"}, headers=other)).status_code == 404
     assert (await client.patch(f"/v1/threads/{thread_id}", json={"title": 3}, headers=auth)).status_code == 422
 

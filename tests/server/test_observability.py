@@ -7,20 +7,14 @@ import io
 import json
 import logging
 import uuid
-from collections import defaultdict
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from core.logging import REQUEST_ID, make_handler
 from server.app import create_app
+from tests.conftest import asgi_client, grew, metric_samples
 
 NODES = ("load_memory", "retrieve", "route", "generate", "extract", "hint", "persist")
-
-
-def api_client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mnemo.test", timeout=60)
 
 
 @pytest.fixture
@@ -97,7 +91,7 @@ async def test_unhandled_error_is_json_500_with_request_id(settings, runtime, lo
     async def boom() -> dict:
         raise RuntimeError("kaboom")
 
-    async with api_client(app) as http:
+    async with asgi_client(app) as http:
         answer = await http.get("/boom", headers={"X-Request-ID": "req-boom"})
     assert answer.status_code == 500
     assert answer.json() == {"error": {"code": "internal_error", "message": "internal error"}}
@@ -116,7 +110,7 @@ async def test_body_limit_applies_to_chunked_bodies(settings, runtime, auth):
         for start in range(0, len(payload), 256):
             yield payload[start:start + 256]
 
-    async with api_client(app) as http:
+    async with asgi_client(app) as http:
         chunked = await http.post("/v1/chat", headers={**auth, "Content-Type": "application/json"}, content=chunks())
         declared = await http.post("/v1/chat", headers=auth, content=payload)
         small = await http.post("/v1/memories/extract", headers=auth, json={"text": "I live in Nantes."})
@@ -133,7 +127,7 @@ async def test_cors_only_when_configured(settings, runtime, client):
                  "Access-Control-Request-Headers": "authorization,content-type"}
     app = create_app(settings.model_copy(update={"cors_origins": f"{origin}, https://other.example"}),
                      runtime=runtime)
-    async with api_client(app) as http:
+    async with asgi_client(app) as http:
         answer = await http.options("/v1/chat", headers=preflight)
         assert answer.status_code == 200
         assert answer.headers["access-control-allow-origin"] == origin
@@ -147,23 +141,8 @@ async def test_cors_only_when_configured(settings, runtime, client):
     assert not [h for h in plain.headers if h.startswith("access-control-")]
 
 
-def samples(text: str) -> dict[str, dict[frozenset, float]]:
-    found: dict[str, dict[frozenset, float]] = defaultdict(dict)
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[sample.name][frozenset(sample.labels.items())] = sample.value
-    return found
-
-
-def grew(before, after, name: str, **labels: str) -> float:
-    """How much the series matching `labels` (a subset) grew between two scrapes."""
-    def total(snapshot):
-        return sum(v for k, v in snapshot.get(name, {}).items() if set(labels.items()) <= k)
-    return total(after) - total(before)
-
-
 async def test_required_series_have_samples_after_turns(client, auth):
-    before = samples((await client.get("/metrics")).text)
+    before = metric_samples((await client.get("/metrics")).text)
     assert (await client.get("/v1/memories/context", headers=auth)).status_code == 200  # cache miss
     first = await client.post("/v1/chat", headers=auth, json={"message": "I'm vegetarian and I love jazz music."})
     assert first.status_code == 200 and first.json()["memories"]
@@ -172,7 +151,7 @@ async def test_required_series_have_samples_after_turns(client, auth):
     assert second.status_code == 200 and second.json()["hints"]
     missing = await client.get(f"/v1/threads/{uuid.uuid4()}", headers=auth)
     assert missing.status_code == 404
-    after = samples((await client.get("/metrics")).text)
+    after = metric_samples((await client.get("/metrics")).text)
 
     model = first.json()["usage"]["model"]
     assert grew(before, after, "memory_query_duration_seconds_count") >= 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -27,9 +26,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from server.app import create_app
+from tests.conftest import asgi_client
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
-BASE_URL = "http://mnemo.test"
+BASE_URL = "http://mnemo.test"  # what tests.conftest.asgi_client talks to
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 LAST = ("DELETE /v1/me",)  # forgets the caller (and its key): run after everything else
 
@@ -81,7 +81,7 @@ async def test_no_server_error_and_answers_match_the_document(settings, runtime,
 
     failures: list[str] = []
     sent = 0
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL, timeout=60) as http:
+    async with asgi_client(app) as http:
         for operation in operations:
             for mode, count in EXAMPLES.items():
                 if mode is GenerationMode.NEGATIVE and not negatable(document, operation):

@@ -8,18 +8,13 @@ import dataclasses
 import logging
 import uuid
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
 from server.app import create_app
 from server.ratelimit import Rate, parse_rate
-from tests.conftest import make_key
-
-
-def api_client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mnemo.test", timeout=60)
+from tests.conftest import asgi_client, key_headers, make_key
 
 
 @pytest.fixture
@@ -48,13 +43,15 @@ def test_parse_rate_refuses_nonsense(text):
 
 
 def test_bad_setting_fails_at_startup(settings, runtime):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid rate limit"):
         create_app(settings.model_copy(update={"rate_limit": "lots"}), runtime=runtime)
 
 
 async def test_over_the_limit_is_429_with_retry_after(limited_settings, runtime, key, resources, tenant):
     headers = {"Authorization": f"Bearer {key}"}
-    async with api_client(create_app(limited_settings, runtime=runtime)) as http:
+    refusals = {"route": "/v1/threads", "method": "GET", "status": "429"}
+    refused_before = REGISTRY.get_sample_value("mnemo_http_errors_total", refusals) or 0.0
+    async with asgi_client(create_app(limited_settings, runtime=runtime)) as http:
         answers = [await http.get("/v1/threads", headers=headers) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 200]
         assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
@@ -66,11 +63,10 @@ async def test_over_the_limit_is_429_with_retry_after(limited_settings, runtime,
         assert 1 <= int(refused.headers["Retry-After"]) <= 20  # one request every 20 s refills
         assert refused.headers["X-Request-ID"]
         # Answered before routing, and still counted under its route template.
-        assert REGISTRY.get_sample_value(
-            "mnemo_http_errors_total", {"route": "/v1/threads", "method": "GET", "status": "429"}) >= 1
+        assert REGISTRY.get_sample_value("mnemo_http_errors_total", refusals) - refused_before == 1
 
         # Another key of the same user has its own budget; health and metrics are never limited.
-        other = {"Authorization": f"Bearer {await make_key(resources, tenant, 'alice')}"}
+        other = await key_headers(resources, tenant, "alice")
         assert (await http.get("/v1/threads", headers=other)).status_code == 200
         for path in ("/healthz", "/metrics", "/healthz", "/metrics"):
             assert (await http.get(path, headers=headers)).status_code == 200
@@ -79,15 +75,15 @@ async def test_over_the_limit_is_429_with_retry_after(limited_settings, runtime,
 async def test_budget_is_shared_by_all_api_processes(limited_settings, runtime, key):
     """Two app instances (two processes' worth of middleware) spend one budget in Redis."""
     headers = {"Authorization": f"Bearer {key}"}
-    async with api_client(create_app(limited_settings, runtime=runtime)) as one, \
-            api_client(create_app(limited_settings, runtime=runtime)) as two:
+    async with asgi_client(create_app(limited_settings, runtime=runtime)) as one, \
+            asgi_client(create_app(limited_settings, runtime=runtime)) as two:
         codes = [(await http.get("/v1/threads", headers=headers)).status_code for http in (one, two, one, two)]
     assert codes == [200, 200, 200, 429]
 
 
 async def test_budget_refills(settings, runtime, key):
     headers = {"Authorization": f"Bearer {key}"}
-    async with api_client(create_app(settings.model_copy(update={"rate_limit": "2/second"}), runtime=runtime)) as http:
+    async with asgi_client(create_app(settings.model_copy(update={"rate_limit": "2/second"}), runtime=runtime)) as http:
         codes = [(await http.get("/v1/threads", headers=headers)).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         await asyncio.sleep(1.1)
@@ -97,14 +93,14 @@ async def test_budget_refills(settings, runtime, key):
 async def test_invalid_keys_are_limited_too(limited_settings, runtime):
     """Guessing keys spends the guessed key's budget: the limit sits before authentication."""
     headers = {"Authorization": f"Bearer mk_{uuid.uuid4().hex}"}
-    async with api_client(create_app(limited_settings, runtime=runtime)) as http:
+    async with asgi_client(create_app(limited_settings, runtime=runtime)) as http:
         codes = [(await http.get("/v1/threads", headers=headers)).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
 
 
 async def test_off_means_no_limit(settings, runtime, key):
     headers = {"Authorization": f"Bearer {key}"}
-    async with api_client(create_app(settings.model_copy(update={"rate_limit": "0"}), runtime=runtime)) as http:
+    async with asgi_client(create_app(settings.model_copy(update={"rate_limit": "0"}), runtime=runtime)) as http:
         answers = [await http.get("/v1/threads", headers=headers) for _ in range(5)]
     assert {a.status_code for a in answers} == {200}
     assert "X-RateLimit-Limit" not in answers[0].headers
@@ -118,7 +114,7 @@ async def test_redis_down_fails_open_and_is_counted(limited_settings, runtime, k
     before = REGISTRY.get_sample_value("mnemo_rate_limit_unavailable_total") or 0.0
     headers = {"Authorization": f"Bearer {key}"}
     try:
-        async with api_client(create_app(limited_settings, runtime=broken)) as http:
+        async with asgi_client(create_app(limited_settings, runtime=broken)) as http:
             codes = [(await http.get("/v1/threads", headers=headers)).status_code for _ in range(5)]
     finally:
         await dead.aclose()

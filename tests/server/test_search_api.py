@@ -5,7 +5,7 @@ import pytest
 from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.memories import NewMemory, render, save_memories
-from tests.conftest import make_key
+from tests.conftest import key_headers
 
 FIELDS = {"type", "id", "content", "score", "thread_id", "category", "created_at", "metadata"}
 
@@ -57,7 +57,7 @@ async def test_time_window_and_type_filters(client, auth):
 
 async def test_only_the_callers_rows(client, auth, resources, principal):
     await _import(client, auth, [{"role": "user", "content": "My locker code is Quokka-88"}])
-    other = {"Authorization": f"Bearer {await make_key(resources, principal.tenant_id, 'mallory')}"}
+    other = await key_headers(resources, principal.tenant_id, "mallory")
     assert (await _search(client, other, query="Quokka locker code", min_score=0))["results"] == []
     assert (await _search(client, auth, query="Quokka locker code"))["results"]
 

@@ -7,11 +7,7 @@ import pytest
 from jobs.app import ensure_schema
 from jobs.enqueue import enqueue_extraction
 from memory.db import tenant_connection
-from tests.conftest import make_key
-
-
-async def _headers(resources, tenant_id: str, user_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await make_key(resources, tenant_id, user_id)}"}
+from tests.conftest import key_headers
 
 
 async def _import(client, auth, *texts: str, title: str | None = None) -> str:
@@ -131,7 +127,7 @@ async def test_bulk_archive_consolidates_each_thread_once(client, auth):
 
 async def test_bulk_archive_checks_every_id_first_and_caps_at_100(client, auth, resources, principal):
     mine = await _import(client, auth, "My name is Petra.")
-    theirs = await _import(client, await _headers(resources, principal.tenant_id, "mallory"), "hello")
+    theirs = await _import(client, await key_headers(resources, principal.tenant_id, "mallory"), "hello")
     for ids in ([mine, theirs], [mine, "no-such-thread"]):
         r = await client.post("/v1/threads/archive", json={"thread_ids": ids}, headers=auth)
         assert r.status_code == 404 and mine not in r.json()["error"]["message"]
@@ -174,7 +170,7 @@ async def test_messages_oldest_first_with_cursor(client, auth):
 async def test_another_users_thread_is_404_everywhere(client, auth, resources, principal, other_tenant):
     thread_id = await _import(client, auth, "My name is Quentin.")
     tenant = f"t-{uuid.uuid4().hex[:10]}" if other_tenant else principal.tenant_id
-    other = await _headers(resources, tenant, "mallory")
+    other = await key_headers(resources, tenant, "mallory")
     for method, path, body in [
         ("GET", f"/v1/threads/{thread_id}", None), ("DELETE", f"/v1/threads/{thread_id}", None),
         ("GET", f"/v1/threads/{thread_id}/history", None), ("GET", f"/v1/threads/{thread_id}/messages", None),

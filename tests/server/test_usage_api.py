@@ -6,7 +6,7 @@ import pytest
 
 from memory.db import tenant_connection
 from memory.users import ensure_user
-from tests.conftest import make_key
+from tests.conftest import key_headers
 
 INSERT_SQL = """
 INSERT INTO usage (tenant_id, user_id, model, input_tokens, output_tokens, cost_usd, created_at)
@@ -54,7 +54,7 @@ async def test_chat_turns_show_up_today(client, auth):
 
 
 async def test_no_usage_is_an_empty_report(client, resources, tenant):
-    headers = {"Authorization": f"Bearer {await make_key(resources, tenant, 'nobody')}"}
+    headers = await key_headers(resources, tenant, "nobody")
     body = (await client.get("/v1/usage", headers=headers)).json()
     assert body["items"] == [] and body["totals"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0,
                                                       "cost_usd": 0}
