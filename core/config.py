@@ -6,8 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AgentModel(BaseModel):
+    """One agent's model settings (MNEMO_AGENTS); None: the global default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
 
 
 class Settings(BaseSettings):
@@ -25,9 +35,37 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "MNEMO_REDIS_URL"))
     home: Path = Field(default=Path("~/.mnemo"), description="Data folder for embedded services.")
 
-    chat_model: str = Field(default="local", description="local | local:<path.gguf> | fake | openai:<m> | gemini:<m>")
+    chat_model: str = Field(
+        default="local", description="local | local:<path.gguf> | fake | openai:<m> | gemini:<m>; a comma-separated "
+        "list is a fallback chain, first choice first (openai:gpt-4o-mini,gemini:gemini-2.5-flash,local).",
+    )
+    agents: dict[str, AgentModel] = Field(
+        default_factory=dict, description='Per-agent model settings, JSON: {"coder": {"model": "openai:gpt-4.1-mini", '
+        '"temperature": 0.2, "max_tokens": 800}}; unset fields take the defaults.',
+    )
+    model_timeout_seconds: float = Field(default=60, gt=0, description="Longest wait for one hosted-model request.")
+    model_max_retries: int = Field(
+        default=2, ge=0, description="Retries of a hosted-model request on 429, 5xx, timeouts, with backoff.",
+    )
     model_threads: int | None = Field(default=None, description="llama.cpp CPU threads; default from cores.")
+    model_profile: Literal["auto", "cpu", "low-memory", "balanced", "performance"] = Field(
+        default="auto", description="Local models: GPU offload and batch profile; auto chooses from the GPU memory "
+        "free at load (docs/configuration.md).",
+    )
+    model_gpu_layers: int | None = Field(
+        default=None, ge=-1, description="Local models: layers on the GPU (-1: all, 0: none); unset: the profile's.",
+    )
+    model_batch: int | None = Field(default=None, ge=1, description="Local models: llama.cpp n_batch; unset: the "
+                                    "profile's.")
+    memory_warn_share: float = Field(
+        default=0.8, gt=0, lt=1, description="Warn (log + mnemo_process_memory_high_total) when this process holds "
+        "more than this share of the machine's RAM.",
+    )
     model_ctx: int = 2048
+    model_prefix_cache: bool = Field(
+        default=True, description="Local models: evaluate only what follows the prompt prefix shared with the "
+        "previous call; false re-evaluates every prompt in full.",
+    )
     max_output_tokens: int = 160
 
     local_mode: bool = Field(default=False, description="Serve one local user without an API key.")

@@ -1,6 +1,6 @@
 """Prometheus metrics, defined once so every layer counts into the same series."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 PREFERENCE_CACHE = Counter(
     "memory_preference_cache_total", "Preference cache lookups by outcome", ["outcome"]
@@ -35,3 +35,25 @@ RATE_LIMITED = Counter("mnemo_rate_limited_total", "Requests refused with 429 by
 RATE_LIMIT_UNAVAILABLE = Counter(
     "mnemo_rate_limit_unavailable_total", "Requests let through unchecked because Redis did not answer (fail open)"
 )
+
+# Models: fallbacks, usage the provider did not send, calls without a price.
+MODEL_FALLBACKS = Counter(
+    "mnemo_model_fallbacks_total", "Chat model calls that failed and fell to the next model of the chain",
+    ["model", "reason"],
+)  # reason: timeout | rate_limited | server_error | auth | client_error | connection | error
+MODEL_USAGE_FILLED = Counter(
+    "mnemo_model_usage_filled_total", "Calls whose provider sent no token usage, by how it was filled",
+    ["model", "source"],
+)  # source: tokenizer | estimate
+MODEL_COST_UNKNOWN = Counter(
+    "mnemo_model_cost_unknown_total", "Calls to a hosted model with no price in the pricing table", ["model"]
+)
+
+# Memory of this process and of the GPUs (hardware/watch.py). The process gauges read psutil at scrape time.
+PROCESS_MEMORY = Gauge("mnemo_process_memory_bytes", "Resident memory (RSS) of this process")
+PROCESS_MEMORY_SHARE = Gauge("mnemo_process_memory_share", "Resident memory of this process / the machine's RAM")
+PROCESS_MEMORY_HIGH = Counter(
+    "mnemo_process_memory_high_total", "Memory samples where this process held more than MNEMO_MEMORY_WARN_SHARE"
+)
+GPU_MEMORY_USED = Gauge("mnemo_gpu_memory_used_ratio", "Used / total memory of each NVIDIA GPU", ["gpu"])
+GPU_MEMORY_HIGH = Counter("mnemo_gpu_memory_high_total", "Memory samples where a GPU was more than 90% full", ["gpu"])

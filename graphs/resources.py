@@ -25,7 +25,7 @@ from memory.db import APP_ROLE, DatabaseUnavailable, allow_app_login, check_data
 from memory.embedded import ServiceUrls, resolve_service_urls
 from memory.embeddings import Embedder, default_embedder
 from memory.migrate import migrate
-from models.registry import get_chat_model, warm_up
+from models.registry import ModelOptions, get_chat_model, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,12 @@ class Resources:
     checkpointer: AsyncPostgresSaver
     admin_url: str  # the owner's: migrations, the checkpointer's and the queue's tables (not for requests)
 
-    def chat_model(self, spec: str | None = None) -> BaseChatModel:
-        """The model for `spec` (an agent's override) or the configured default (the registry loads
-        each model once per process)."""
-        return get_chat_model(
-            spec or self.settings.chat_model, threads=self.settings.model_threads, n_ctx=self.settings.model_ctx,
-            max_tokens=self.settings.max_output_tokens,
-        )
+    def chat_model(
+        self, spec: str | None = None, *, temperature: float | None = None, max_tokens: int | None = None
+    ) -> BaseChatModel:
+        """The model (or fallback chain) for `spec`, or the configured default; the registry builds each
+        distinct one once per process."""
+        return get_chat_model(spec or self.settings.chat_model, model_options(self.settings, temperature, max_tokens))
 
     def extraction_model(self) -> BaseChatModel | None:
         """The model of the extraction pass (MNEMO_EXTRACTION_MODEL), or None: rules only."""
@@ -65,6 +64,17 @@ class Resources:
     async def close(self) -> None:
         await self.redis.aclose()
         await self.pool.close()
+
+
+def model_options(settings: Settings, temperature: float | None = None, max_tokens: int | None = None) -> ModelOptions:
+    """How to call models under these settings; temperature/max_tokens: an agent's own, else defaults."""
+    return ModelOptions(
+        temperature=temperature, max_tokens=max_tokens or settings.max_output_tokens,
+        timeout_s=settings.model_timeout_seconds, max_retries=settings.model_max_retries,
+        local=(("n_threads", settings.model_threads), ("n_ctx", settings.model_ctx),
+               ("n_gpu_layers", settings.model_gpu_layers), ("n_batch", settings.model_batch),
+               ("hardware_profile", settings.model_profile), ("prefix_cache", settings.model_prefix_cache)),
+    )
 
 
 async def _record_embedding_model(admin_url: str, embedder: Embedder) -> None:

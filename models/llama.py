@@ -8,9 +8,9 @@ because llama.cpp contexts are not thread safe.
 
 import asyncio
 import contextvars
+import functools
 import importlib.util
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
@@ -30,13 +30,17 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from llama_cpp import Llama
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from hardware.profile import LocalProfile, profile_for_model
 
 BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_MAX_DEFAULT_THREADS = 8
 _ROLES = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
 
 _load_lock = threading.Lock()
-_loaded: dict[tuple[str, int, int], tuple[Llama, threading.Lock]] = {}
+_loaded: dict[tuple[str, int, int, int, int], tuple[Llama, threading.Lock]] = {}
+_placements: dict[tuple[str, int | None, int | None, int | None, str], LocalProfile] = {}
+log = logging.getLogger(__name__)
 
 
 def default_model_path() -> Path:
@@ -56,29 +60,47 @@ def default_model_path() -> Path:
     return path
 
 
-def default_threads() -> int:
-    """llama.cpp threads: every core on small machines, one left free for the server beyond two; at most 8.
+def placement(
+    model_path: str | Path, n_threads: int | None = None, n_gpu_layers: int | None = None,
+    n_batch: int | None = None, profile: str = "auto",
+) -> LocalProfile:
+    """Threads, GPU layers and batch size for this file: the values given, the rest from the hardware profile
+    (hardware/profile.py). Decided once per process for each combination, so the GPU isn't probed on every call."""
+    request = (str(Path(model_path).expanduser().resolve()), n_threads, n_gpu_layers, n_batch, profile)
+    with _load_lock:
+        if request not in _placements:
+            chosen = profile_for_model(request[0], profile=profile, threads=n_threads, gpu_layers=n_gpu_layers,
+                                       batch=n_batch)
+            log.info("local model %s: profile %s, %d threads, n_gpu_layers %d, n_batch %d (%s)",
+                     Path(request[0]).name, chosen.name, chosen.n_threads, chosen.n_gpu_layers, chosen.n_batch,
+                     chosen.reason)
+            _placements[request] = chosen
+        return _placements[request]
 
-    Token generation is memory-bound, so threads past about 8 stop paying off.
-    """
-    cores = os.cpu_count() or 1
-    return min(cores if cores <= 2 else cores - 1, _MAX_DEFAULT_THREADS)
 
-
-def _load(model_path: str | Path, n_ctx: int, n_threads: int | None) -> tuple[Llama, threading.Lock]:
-    key = (str(Path(model_path).expanduser().resolve()), n_ctx, n_threads or default_threads())
+def _load(
+    model_path: str | Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int | None = None,
+    n_batch: int | None = None, profile: str = "auto",
+) -> tuple[Llama, threading.Lock]:
+    path = str(Path(model_path).expanduser().resolve())
+    chosen = placement(path, n_threads, n_gpu_layers, n_batch, profile)
+    key = (path, n_ctx, chosen.n_threads, chosen.n_gpu_layers, chosen.n_batch)
     with _load_lock:
         if key not in _loaded:
-            llm = Llama(model_path=key[0], n_ctx=key[1], n_threads=key[2], verbose=False)
+            llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=chosen.n_threads, n_gpu_layers=chosen.n_gpu_layers,
+                        n_batch=chosen.n_batch, verbose=False)
             # Llama() resets llama.cpp's log level from `verbose`; silence it for good afterwards.
             logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
             _loaded[key] = (llm, threading.Lock())
         return _loaded[key]
 
 
-def load_llama(model_path: str | Path, n_ctx: int = 2048, n_threads: int | None = None) -> Llama:
-    """The process-wide `Llama` for this file and context/thread settings, loaded on first use."""
-    return _load(model_path, n_ctx, n_threads)[0]
+def load_llama(
+    model_path: str | Path, n_ctx: int = 2048, n_threads: int | None = None, n_gpu_layers: int | None = None,
+    n_batch: int | None = None, profile: str = "auto",
+) -> Llama:
+    """The process-wide `Llama` for this file and context/thread/GPU settings, loaded on first use."""
+    return _load(model_path, n_ctx, n_threads, n_gpu_layers, n_batch, profile)[0]
 
 
 def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -97,13 +119,43 @@ def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
     return converted
 
 
+def _prompt_tokens(llm: Llama, messages: list[dict[str, str]]) -> int | None:
+    """The length of the prompt `create_chat_completion` will build from `messages` when the model chats through
+    its GGUF chat template (llama-cpp-python's default); None under another chat format."""
+    if llm.chat_handler is not None or llm.chat_format != "chat_template.default":
+        return None
+    ids = (llm.token_eos(), llm.token_bos())
+    eos, bos = (llm.detokenize([t], special=True).decode() if t != -1 else "" for t in ids)
+    formatted = _chat_template(llm.metadata["tokenizer.chat_template"], eos, bos)(messages=messages)
+    return len(llm.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _chat_template(template: str, eos: str, bos: str) -> Jinja2ChatFormatter:
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+
+def _keep_prompt(llm: Llama, prompt_tokens: int | None) -> None:
+    """After a call: forget its reply (everything if the prompt's length is unknown). Generated tokens were
+    evaluated one at a time, and llama.cpp computes a row in a one-token batch slightly differently from the
+    same row in a larger batch, enough to change even greedy answers if a later prompt reused it."""
+    llm.n_tokens = min(llm.n_tokens, prompt_tokens or 0)
+
+
 class LlamaChatModel(BaseChatModel):
     """Chat with a GGUF model in-process. The `Llama` is loaded lazily, on the first call."""
 
     model_path: str
     n_ctx: int = 2048
     n_threads: int | None = None
-    """None means `default_threads()`."""
+    """None: chosen from the cores (`hardware.cpu.choose_threads`)."""
+    n_gpu_layers: int | None = None
+    """Layers offloaded to the GPU (-1: all); None: from the profile (`hardware.profile.choose_profile`)."""
+    n_batch: int | None = None
+    """llama.cpp n_batch; None: from the profile."""
+    hardware_profile: str = "auto"
+    """auto, cpu, low-memory, balanced or performance (MNEMO_MODEL_PROFILE); auto decides from the GPU. (Not
+    `profile`: BaseChatModel's `profile` is LangChain's description of the model's abilities.)"""
     max_tokens: int = 160
     temperature: float = 0.3
     top_p: float = 0.95
@@ -112,6 +164,10 @@ class LlamaChatModel(BaseChatModel):
     seed: int | None = 0
     """A fixed seed makes sampling repeatable (same prompt, same cache state, same output)."""
     stop: list[str] | None = None
+    prefix_cache: bool = True
+    """Keep the previous prompt's evaluated tokens: llama-cpp-python then evaluates only what follows the longest
+    prefix the new prompt shares with them (chat template, stable system prompt, earlier turns), with the same
+    answers as a full evaluation. False evaluates every prompt in full (the baseline of `mnemo bench stream`)."""
 
     @property
     def model_name(self) -> str:
@@ -120,7 +176,12 @@ class LlamaChatModel(BaseChatModel):
     @property
     def llama(self) -> Llama:
         """The shared, process-wide `Llama` behind this model."""
-        return load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return self._shared()[0]
+
+    def _shared(self) -> tuple[Llama, threading.Lock]:
+        """The process-wide `Llama` for this model's file and settings, and the lock serializing its use."""
+        return _load(self.model_path, self.n_ctx, self.n_threads, self.n_gpu_layers, self.n_batch,
+                     self.hardware_profile)
 
     @property
     def _llm_type(self) -> str:
@@ -149,11 +210,12 @@ class LlamaChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        llm, lock = _load(self.model_path, self.n_ctx, self.n_threads)
+        llm, lock = self._shared()
+        chat = to_llama_messages(messages)
         with lock:
-            completion = llm.create_chat_completion(
-                messages=to_llama_messages(messages), stream=False, **self._sampling(kwargs, stop)
-            )
+            self._keep_reusable(llm, chat)
+            completion = llm.create_chat_completion(messages=chat, stream=False, **self._sampling(kwargs, stop))
+            _keep_prompt(llm, completion["usage"]["prompt_tokens"])
         choice, usage = completion["choices"][0], completion["usage"]
         message = AIMessage(
             content=choice["message"]["content"] or "",
@@ -183,36 +245,54 @@ class LlamaChatModel(BaseChatModel):
         held the first pieces back as a possible stop-sequence prefix); output tokens are the reply
         re-tokenized with the model's own tokenizer.
         """
-        llm, lock = _load(self.model_path, self.n_ctx, self.n_threads)
+        llm, lock = self._shared()
         request = {"messages": to_llama_messages(messages), "stream": True, **self._sampling(kwargs, stop)}
-        with lock, closing(llm.create_chat_completion(**request)) as stream:
-            input_tokens: int | None = None
-            pieces: list[str] = []
-            for chunk in stream:
-                if input_tokens is None:
-                    input_tokens = llm.n_tokens
-                choice = chunk["choices"][0]
-                piece = choice["delta"].get("content")
-                if piece:
-                    pieces.append(piece)
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-                if choice["finish_reason"] is not None:
-                    output_tokens = len(llm.tokenize("".join(pieces).encode(), add_bos=False, special=True))
-                    yield ChatGenerationChunk(
-                        message=AIMessageChunk(
-                            content="",
-                            usage_metadata=UsageMetadata(
-                                input_tokens=input_tokens,
-                                output_tokens=output_tokens,
-                                total_tokens=input_tokens + output_tokens,
-                            ),
-                            response_metadata={
-                                "model_name": self.model_name,
-                                "finish_reason": choice["finish_reason"],
-                            },
-                            chunk_position="last",
-                        )
-                    )
+        with lock:
+            self._keep_reusable(llm, request["messages"])
+            yield from self._stream_locked(llm, request)
+
+    def _keep_reusable(self, llm: Llama, messages: list[dict[str, str]]) -> None:
+        """Before a call: keep of the evaluated tokens at most all but the new prompt's last two (none with
+        `prefix_cache` off, or when its length is unknown). llama-cpp-python re-evaluates the last token of a
+        prompt it holds whole, in a one-token batch, which can change the answer (see `_keep_prompt`)."""
+        length = _prompt_tokens(llm, messages) if self.prefix_cache else None
+        if length is None:
+            llm.reset()
+        else:
+            llm.n_tokens = min(llm.n_tokens, max(length - 2, 0))
+
+    def _stream_locked(self, llm: Llama, request: dict[str, Any]) -> Iterator[ChatGenerationChunk]:
+        """`_stream`'s chunks, made while the caller holds the model lock."""
+        input_tokens: int | None = None
+        try:
+            with closing(llm.create_chat_completion(**request)) as stream:
+                pieces: list[str] = []
+                for chunk in stream:
+                    if input_tokens is None:
+                        input_tokens = llm.n_tokens
+                    choice = chunk["choices"][0]
+                    piece = choice["delta"].get("content")
+                    if piece:
+                        pieces.append(piece)
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                    if choice["finish_reason"] is not None:
+                        yield self._last_chunk(llm, pieces, input_tokens, choice["finish_reason"])
+        finally:
+            _keep_prompt(llm, input_tokens)
+
+    def _last_chunk(self, llm: Llama, pieces: list[str], input_tokens: int, finish_reason: str) -> ChatGenerationChunk:
+        """The closing empty chunk: usage (the reply re-tokenized) and metadata."""
+        output_tokens = len(llm.tokenize("".join(pieces).encode(), add_bos=False, special=True))
+        return ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata=UsageMetadata(
+                    input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=input_tokens + output_tokens
+                ),
+                response_metadata={"model_name": self.model_name, "finish_reason": finish_reason},
+                chunk_position="last",
+            )
+        )
 
     async def _astream(
         self,

@@ -12,7 +12,7 @@ from core.metrics import MODEL_TOKENS
 from graphs.resources import Resources
 from graphs.state import TurnState
 from nodes import prompts
-from nodes.agents import AGENTS
+from nodes.agents import AGENTS, configured
 from nodes.common import is_evidence, text_of
 
 MAX_RETRIEVED_IN_PROMPT = 4
@@ -35,8 +35,8 @@ def model_name(message: AIMessage, fallback: str) -> str:
 
 
 async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
-    agent = AGENTS[state["agent"]]
-    model = res.chat_model(agent.model)
+    agent = configured(AGENTS[state["agent"]], res.settings)
+    model = res.chat_model(agent.model, temperature=agent.temperature, max_tokens=agent.max_tokens)
     # Memories found by retrieval that are not already in the context set are listed too.
     known_ids = {m["id"] for m in state.get("context_memories", [])}
     memories = state.get("context_memories", []) + [
@@ -47,7 +47,8 @@ async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> 
     answer = await model.ainvoke([system, *state["history"]], config)
     latency_ms = round((time.perf_counter() - started) * 1000)
     usage = answer.usage_metadata or {}
-    name = model_name(answer, agent.model or res.settings.chat_model)
+    call = (answer.response_metadata or {}).get("mnemo", {})  # models/chat.py: who answered, at what cost
+    name = call.get("model") or model_name(answer, agent.model or res.settings.chat_model)
     MODEL_TOKENS.labels(name, "input").inc(usage.get("input_tokens", 0))
     MODEL_TOKENS.labels(name, "output").inc(usage.get("output_tokens", 0))
     return {
@@ -56,8 +57,11 @@ async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> 
         "usage": {
             "input_tokens": usage.get("input_tokens", 0),
             "output_tokens": usage.get("output_tokens", 0),
-            "cost_usd": 0.0,  # local and fake models are free; remote pricing comes with the providers
+            "cost_usd": call.get("cost_usd"),  # None: a hosted model with no price in the table
             "model": name,
             "latency_ms": latency_ms,
+            "provider": call.get("provider"),
+            "usage_source": call.get("usage_source"),
+            "fallbacks": call.get("fallbacks", []),
         },
     }

@@ -38,6 +38,14 @@ def background_extraction(res: Resources) -> bool:
     return res.settings.extraction == "background" and res.settings.extraction_model is not None
 
 
+def _reply_metadata(agent: str, usage: dict) -> dict:
+    """Kept with the reply: its agent, and the models that failed before one answered (and why)."""
+    metadata = {"agent": agent}
+    if usage.get("fallbacks"):
+        metadata["fallbacks"] = usage["fallbacks"]
+    return metadata
+
+
 async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
     owner = {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id}
@@ -61,7 +69,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         reply_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="assistant", content=state["reply"],
             embedding=vectors[1], tokens=usage["output_tokens"], model=usage["model"],
-            latency_ms=usage["latency_ms"], metadata={"agent": state["agent"]},
+            latency_ms=usage["latency_ms"], metadata=_reply_metadata(state["agent"], usage),
         )
         written, forgotten = await apply_ops(
             conn, **owner, ops=ops, vectors=vectors[2:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
@@ -71,7 +79,8 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         await record_usage(
             conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"], model=usage["model"],
             input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"],
-            cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"],
+            cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"], provider=usage.get("provider"),
+            usage_source=usage.get("usage_source"),
         )
         await touch_thread(conn, ctx.thread_id)
         remembered = [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written]

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 
 from core.config import Settings, get_settings
+from hardware.watch import watching
 from server.errors import ERROR_RESPONSES, install_error_handlers
 from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from server.ratelimit import parse_rate
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
             return
         app.state.runtime = await AppRuntime.open(settings, warm_model=True)
         try:
-            yield
+            async with watching(settings):  # process and GPU memory: gauges, and a warning when short
+                yield
         finally:
             await app.state.runtime.close()
 

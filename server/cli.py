@@ -208,6 +208,35 @@ def migrate() -> None:
 
 
 @app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print the rows as a JSON list, for scripts.")) -> None:
+    """Check CPU, RAM, GPU, the local model's profile, the chat and embedding models, PostgreSQL, Redis and
+    this process's memory: OK, WARN or FAIL with what to fix. Exits 1 when a check fails."""
+    import contextlib
+    import json
+    import sys
+
+    from rich.table import Table
+
+    from server.doctor import as_json as rows_json
+    from server.doctor import run_checks
+
+    with contextlib.redirect_stdout(sys.stderr):  # stray prints of libraries never mix into the report
+        rows = run_checks(get_settings())
+    if as_json:
+        print(json.dumps(rows_json(rows), indent=2))
+    else:
+        colour = {"OK": "green", "WARN": "yellow", "FAIL": "bold red"}
+        table = Table(show_lines=True)
+        for column in ("check", "status", "detail", "fix"):
+            table.add_column(column, overflow="fold")
+        for r in rows:
+            table.add_row(r.check, f"[{colour[r.status]}]{r.status}[/]", r.detail, r.fix)
+        (console if console.is_terminal else Console(width=120)).print(table, highlight=False)
+    if any(r.status == "FAIL" for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
 def graph(fmt: str = typer.Option("mermaid", "--format", help="mermaid or ascii")) -> None:
     """Print the turn graph (offline: mermaid text or ASCII art)."""
     from graphs.turn import build_turn_graph
@@ -322,6 +351,62 @@ def bench_preferences(
     from bench.preferences import format_report, run
 
     console.print(format_report(_run(run(users=users, seed=seed))), markup=False, highlight=False)
+
+
+def _gguf(model: Path | None) -> Path:
+    """--model PATH, or the bundled model; a missing file is one red line."""
+    from models.llama import default_model_path
+
+    try:
+        path = model.expanduser() if model else default_model_path()
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    if not path.is_file():
+        _fail(f"no model file at {path}: give --model PATH to a .gguf file")
+    return path
+
+
+@bench_app.command("threads")
+def bench_threads(
+    model: Annotated[Path | None, typer.Option(help="GGUF file (default: the bundled SmolLM2-135M-Instruct).")] = None,
+    max_threads: int | None = typer.Option(None, min=1, help="Highest thread count tried (default: logical cores)."),
+    tokens: int = typer.Option(64, min=2, help="Tokens generated after the prompt, at temperature 0."),
+    repeats: int = typer.Option(3, min=1, help="Repeats per thread count (medians are reported)."),
+) -> None:
+    """Prompt and generation tokens/s of the local model for each llama.cpp thread count, the best counts,
+    and what Mnemo picks by default."""
+    from bench.threads import run_threads_bench
+
+    try:
+        run_threads_bench(console, model_path=_gguf(model), max_threads=max_threads, tokens=tokens, repeats=repeats)
+    except ValueError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@bench_app.command("stream")
+def bench_stream(
+    model: str = typer.Option("local", help="Chat model: local (bundled) or local:/path/to/model.gguf."),
+    turns: int = typer.Option(8, min=1, help="Turns of one conversation, per run."),
+    as_json: bool = typer.Option(False, "--json", help="Also print the figures as JSON."),
+) -> None:
+    """Time to first token and generation tokens/s through `mnemo serve --local` over SSE, next to raw
+    llama-cpp-python on the same prompts, with prefix caching on and off."""
+    from bench.stream import run_stream_bench
+    from bench.threads import default_choice
+
+    kind, _, path = model.partition(":")
+    if kind != "local":
+        _fail("--model must be local or local:/path/to/model.gguf")
+    threads = get_settings().model_threads or default_choice()[0]
+    try:
+        run_stream_bench(console, chat_model=model, model_path=_gguf(Path(path) if path else None), turns=turns,
+                         threads=threads, as_json=as_json)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 @app.command()

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory.db import DatabaseUnavailable
 from memory.threads import ThreadNotFound
+from models.chat import AllModelsFailed
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", exc)
         return JSONResponse(error_body("unavailable", "the database is unavailable, retry later"), status_code=503)
+
+    @app.exception_handler(AllModelsFailed)
+    async def _no_model(request: Request, exc: AllModelsFailed) -> JSONResponse:
+        log.error("%s", exc)
+        return JSONResponse(error_body("unavailable", exc.summary()), status_code=503)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

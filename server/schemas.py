@@ -43,7 +43,7 @@ class ChatRequest(Strict):
 class Usage(BaseModel):
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None = Field(description="US dollars; null when the model has no price in the pricing table")
     model: str
 
 
@@ -313,7 +313,8 @@ class UsageDay(BaseModel):
     calls: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float = Field(description="US dollars of the priced calls")
+    unpriced_calls: int = Field(description="calls to a model with no price in the pricing table")
 
 
 class UsageTotals(BaseModel):
@@ -321,6 +322,7 @@ class UsageTotals(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    unpriced_calls: int
 
 
 class UsageReport(BaseModel):

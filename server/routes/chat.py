@@ -24,6 +24,7 @@ from graphs.runner import TurnEvent, TurnResult, stream_turn
 from memory.db import tenant_connection
 from memory.idempotency import ClaimLost, KeyRef
 from memory.threads import ThreadNotFound
+from models.chat import AllModelsFailed
 from server.deps import Caller, Runtime, owned_thread
 from server.errors import ApiError, ErrorBody, error_body
 from server.idempotency import (
@@ -113,7 +114,7 @@ async def _detached(
             raise RuntimeError("the turn ended without a result")
         return result
     except BaseException as exc:
-        if not isinstance(exc, (ThreadNotFound, ClaimLost, asyncio.CancelledError)):
+        if not isinstance(exc, (ThreadNotFound, ClaimLost, asyncio.CancelledError, AllModelsFailed)):
             log.error("turn failed on thread %s", turn["thread_id"], exc_info=exc)
         if ref is not None:  # nothing was committed: the client's retry may run it again
             await release_request(runtime, ref)
@@ -145,6 +146,8 @@ def _stream_error(exc: BaseException) -> dict:
         return error_body("not_found", "thread not found")
     if isinstance(exc, asyncio.CancelledError):
         return error_body("unavailable", "the server is shutting down; nothing of this turn was stored")
+    if isinstance(exc, AllModelsFailed):
+        return error_body("unavailable", exc.summary())
     return error_body("internal_error", "the turn failed")
 
 

@@ -38,6 +38,7 @@ async def usage(
     start = datetime.combine(since, time(), UTC)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         items = await usage_by_day(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, start=start, end=end)
-    totals = {key: sum(item[key] for item in items) for key in ("calls", "input_tokens", "output_tokens")}
-    totals["cost_usd"] = round(sum(item["cost_usd"] for item in items), 6)
+    totals = {key: sum(item[key] for item in items)
+              for key in ("calls", "input_tokens", "output_tokens", "unpriced_calls")}
+    totals["cost_usd"] = round(sum(item["cost_usd"] for item in items), 10)
     return {"since": since, "until": until, "items": items, "totals": totals}

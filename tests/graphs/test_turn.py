@@ -85,7 +85,7 @@ class _Broken(BaseChatModel):
 async def test_failed_turn_leaves_nothing_behind(runtime, principal, resources, monkeypatch):
     thread = str(uuid.uuid4())
     await _turn(runtime, principal, "I live in Lyon", thread)
-    monkeypatch.setattr(resources, "chat_model", lambda spec=None: _Broken())
+    monkeypatch.setattr(resources, "chat_model", lambda spec=None, **options: _Broken())
     with pytest.raises(RuntimeError, match="model down"):
         await _turn(runtime, principal, "I live in Paris now", thread)
     monkeypatch.undo()

@@ -30,7 +30,7 @@ CHECKPOINT_ROLES = {"human": "user", "ai": "assistant"}
 def slow_model(runtime, monkeypatch):
     """The fake model streams a word every 50 ms, so concurrent turns overlap and a client can leave
     while a turn still generates."""
-    monkeypatch.setattr(runtime.resources.chat_model(), "latency_s", 0.05)
+    monkeypatch.setattr(runtime.resources.chat_model().candidates[0].model, "latency_s", 0.05)
 
 
 async def _rows(resources, principal, sql: str, *params) -> list[dict]:

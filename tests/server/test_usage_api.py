@@ -36,12 +36,14 @@ async def test_usage_per_model_and_day(client, auth, resources, principal):
     assert (body["since"], body["until"]) == ("2026-03-10", "2026-03-11")
     assert body["items"] == [
         {"day": "2026-03-11", "model": "openai:gpt-4o-mini", "calls": 1, "input_tokens": 10, "output_tokens": 1,
-         "cost_usd": pytest.approx(0.0001)},
-        {"day": "2026-03-10", "model": "local", "calls": 1, "input_tokens": 70, "output_tokens": 30, "cost_usd": 0},
+         "cost_usd": pytest.approx(0.0001), "unpriced_calls": 0},
+        {"day": "2026-03-10", "model": "local", "calls": 1, "input_tokens": 70, "output_tokens": 30, "cost_usd": 0,
+         "unpriced_calls": 0},
         {"day": "2026-03-10", "model": "openai:gpt-4o-mini", "calls": 2, "input_tokens": 150, "output_tokens": 30,
-         "cost_usd": pytest.approx(0.0018)},
+         "cost_usd": pytest.approx(0.0018), "unpriced_calls": 0},
     ]
-    assert body["totals"] == {"calls": 4, "input_tokens": 230, "output_tokens": 61, "cost_usd": pytest.approx(0.0019)}
+    assert body["totals"] == {"calls": 4, "input_tokens": 230, "output_tokens": 61, "cost_usd": pytest.approx(0.0019),
+                              "unpriced_calls": 0}
 
 
 async def test_chat_turns_show_up_today(client, auth):
@@ -57,7 +59,7 @@ async def test_no_usage_is_an_empty_report(client, resources, tenant):
     headers = await key_headers(resources, tenant, "nobody")
     body = (await client.get("/v1/usage", headers=headers)).json()
     assert body["items"] == [] and body["totals"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0,
-                                                      "cost_usd": 0}
+                                                      "cost_usd": 0, "unpriced_calls": 0}
 
 
 @pytest.mark.parametrize("params, status", [
