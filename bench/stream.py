@@ -211,14 +211,13 @@ def print_prompts(home: str, thread_id: str) -> None:
 
 async def _prompts(home: Path, thread_id: str) -> list[list[dict[str, str]]]:
     import psycopg
-    from langchain_core.messages import SystemMessage
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     from memory.db import CONNECT_KWARGS
     from memory.embedded import embedded_postgres_url
     from models.llama import to_llama_messages
     from nodes.agents import AGENTS
-    from nodes.generate import build_system_prompt
+    from nodes.generate import prompt_messages
 
     async with await psycopg.AsyncConnection.connect(embedded_postgres_url(home), **CONNECT_KWARGS) as conn:
         checkpoints = [c async for c in AsyncPostgresSaver(conn).alist({"configurable": {"thread_id": thread_id}})]
@@ -227,12 +226,7 @@ async def _prompts(home: Path, thread_id: str) -> list[list[dict[str, str]]]:
         state = saved.checkpoint["channel_values"]
         if "history" not in state:
             continue
-        # As nodes/generate.py: the context set, plus retrieved memories not already in it.
-        known = {m["id"] for m in state.get("context_memories", [])}
-        memories = state.get("context_memories", []) + [
-            r for r in state.get("retrieved", []) if r["type"] == "memory" and r["id"] not in known]
-        system = build_system_prompt(AGENTS[state["agent"]].system_prompt, memories, state.get("retrieved", []))
-        prompts.append(to_llama_messages([SystemMessage(system), *state["history"]]))
+        prompts.append(to_llama_messages(prompt_messages(state, AGENTS[state["agent"]].system_prompt)))
     return prompts
 
 

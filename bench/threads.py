@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hardware.cpu import choose_threads
+
 __all__ = ["ThreadFigures", "default_choice", "measure", "report", "run_threads_bench"]
 
 PROMPT_TOKENS = 300
@@ -83,13 +85,7 @@ def measure(model_path: Path, threads: int, *, tokens: int, repeats: int,
 
 
 def default_choice() -> tuple[int, str]:
-    """What Mnemo would run llama.cpp with, and where that figure comes from."""
-    try:
-        from hardware.cpu import choose_threads
-    except ImportError:
-        from models.llama import default_threads
-
-        return default_threads(), "models.llama.default_threads()"
+    """What Mnemo would run llama.cpp with, and why."""
     choice = choose_threads()
     return choice.threads, f"hardware.cpu.choose_threads(): {choice.reason}"
 

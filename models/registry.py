@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 
 from models.chat import Candidate, MnemoChatModel
@@ -20,7 +21,7 @@ _cache_lock = threading.Lock()
 _cache: dict[tuple[str, ModelOptions], MnemoChatModel] = {}
 
 
-def chat_model_for(specs: str, options: ModelOptions, transport=None) -> MnemoChatModel:
+def chat_model_for(specs: str, options: ModelOptions, transport: httpx.BaseTransport | None = None) -> MnemoChatModel:
     """A new chain for `specs` (not cached: tests pass a fake HTTP `transport`)."""
     return MnemoChatModel(candidates=[
         Candidate(spec, build_model(spec, options, transport)) for spec in parse_chain(specs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 
 from core.metrics import MODEL_TOKENS
@@ -29,6 +29,17 @@ def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: lis
     return "\n\n".join(parts)
 
 
+def prompt_messages(state: TurnState, system_prompt: str) -> list[BaseMessage]:
+    """What the model is sent: the system prompt with the context set and the retrieved memories not already in
+    it, then the thread's history (also how `mnemo bench stream` rebuilds a turn's prompt from its checkpoint)."""
+    known_ids = {m["id"] for m in state.get("context_memories", [])}
+    memories = state.get("context_memories", []) + [
+        r for r in state.get("retrieved", []) if r["type"] == "memory" and r["id"] not in known_ids
+    ]
+    system = SystemMessage(build_system_prompt(system_prompt, memories, state.get("retrieved", [])))
+    return [system, *state["history"]]
+
+
 def model_name(message: AIMessage, fallback: str) -> str:
     meta = message.response_metadata or {}
     return str(meta.get("model_name") or meta.get("model") or fallback)
@@ -37,14 +48,8 @@ def model_name(message: AIMessage, fallback: str) -> str:
 async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     agent = configured(AGENTS[state["agent"]], res.settings)
     model = res.chat_model(agent.model, temperature=agent.temperature, max_tokens=agent.max_tokens)
-    # Memories found by retrieval that are not already in the context set are listed too.
-    known_ids = {m["id"] for m in state.get("context_memories", [])}
-    memories = state.get("context_memories", []) + [
-        r for r in state.get("retrieved", []) if r["type"] == "memory" and r["id"] not in known_ids
-    ]
-    system = SystemMessage(build_system_prompt(agent.system_prompt, memories, state.get("retrieved", [])))
     started = time.perf_counter()
-    answer = await model.ainvoke([system, *state["history"]], config)
+    answer = await model.ainvoke(prompt_messages(state, agent.system_prompt), config)
     latency_ms = round((time.perf_counter() - started) * 1000)
     usage = answer.usage_metadata or {}
     call = (answer.response_metadata or {}).get("mnemo", {})  # models/chat.py: who answered, at what cost

@@ -394,12 +394,12 @@ def bench_stream(
     """Time to first token and generation tokens/s through `mnemo serve --local` over SSE, next to raw
     llama-cpp-python on the same prompts, with prefix caching on and off."""
     from bench.stream import run_stream_bench
-    from bench.threads import default_choice
+    from hardware.cpu import choose_threads
 
     kind, _, path = model.partition(":")
     if kind != "local":
         _fail("--model must be local or local:/path/to/model.gguf")
-    threads = get_settings().model_threads or default_choice()[0]
+    threads = choose_threads(get_settings().model_threads).threads
     try:
         run_stream_bench(console, chat_model=model, model_path=_gguf(Path(path) if path else None), turns=turns,
                          threads=threads, as_json=as_json)

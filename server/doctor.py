@@ -73,6 +73,7 @@ def check_ram(settings: Settings) -> Row:
 def check_gpu(settings: Settings) -> Row:
     from hardware.gpu import probe_gpus
     from hardware.profile import NO_OFFLOAD_BUILD, llama_gpu_offload_supported
+    from hardware.watch import GPU_HIGH
 
     probe = probe_gpus()
     if not probe.gpus:
@@ -84,10 +85,11 @@ def check_gpu(settings: Settings) -> Row:
         for g in probe.gpus
     )
     detail = f"{gpus} (driver {probe.driver or 'unknown'})"
-    full = [g.index for g in probe.gpus if g.used_ratio > 0.9]
+    full = [g.index for g in probe.gpus if g.used_ratio > GPU_HIGH]
     if full:
-        return Row("GPU", "WARN", detail, f"GPU {', '.join(map(str, full))} more than 90% full: free GPU memory "
-                                          "or set MNEMO_MODEL_PROFILE=low-memory")
+        busy = ", ".join(map(str, full))
+        return Row("GPU", "WARN", detail, f"GPU {busy} more than {GPU_HIGH:.0%} full: free GPU memory or set "
+                                          "MNEMO_MODEL_PROFILE=low-memory")
     if not llama_gpu_offload_supported():
         return Row("GPU", "WARN", detail, NO_OFFLOAD_BUILD)
     if probe.problem:
