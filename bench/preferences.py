@@ -31,11 +31,16 @@ import numpy as np
 from prometheus_client import REGISTRY
 
 from graphs.resources import Resources, open_resources
-from memory.cache import PreferenceCache, read_user_memories
+from memory.cache import (
+    PreferenceCache,
+    load_user_memories,
+    prefetch_session,
+    read_user_memories,
+    refresh_context_memories,
+)
 from memory.db import tenant_connection
 from memory.memories import NewMemory, save_memories
 from memory.users import ensure_user
-from nodes.load_memory import load_user_memories, prefetch_session, refresh_context_memories
 
 __all__ = ["run", "format_report"]
 

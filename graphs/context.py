@@ -2,6 +2,9 @@
 
 Under the LangGraph server the authenticated key's owner (`langgraph_auth_user`, set by
 `server.langgraph_auth`) wins over the `tenant_id`/`user_id` a client may put in its config.
+
+A contract module of the graph (see graphs/__init__.py): nodes import it, so it imports nothing above
+jobs/.
 """
 
 from __future__ import annotations

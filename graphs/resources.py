@@ -2,6 +2,9 @@
 
 The FastAPI lifespan opens one `Resources` and closes it; the LangGraph server (langgraph.json) uses
 `shared_resources()`, opened lazily once per process from the same settings.
+
+A contract module of the graph (see graphs/__init__.py): nodes import it, so it imports nothing above
+jobs/.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessageChunk
 from langgraph.graph.state import CompiledStateGraph
 
 from memory.idempotency import CONFIG_KEY
+from nodes.answer import public_answer
 
 # One checkpoint per turn instead of one per node. A turn is all or nothing (persist writes last,
 # in one transaction), so per-step checkpoints would only add latency (docs/benchmarks.md).
@@ -32,23 +33,13 @@ class TurnResult:
     retrieved: list[dict[str, Any]]
     usage: dict[str, Any]
     context_memories: list[dict[str, Any]] = field(default_factory=list)
+    forgotten: list[dict[str, Any]] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         """The POST /v1/chat answer (DESIGN.md contract)."""
         return public_answer(thread_id=self.thread_id, message_id=self.message_id, reply=self.reply,
-                             agent=self.agent, hints=self.hints, memories=self.memories, usage=self.usage)
-
-
-def public_answer(
-    *, thread_id: str, message_id: str, reply: str, agent: str, hints: list[dict[str, Any]],
-    memories: list[dict[str, Any]], usage: dict[str, Any],
-) -> dict[str, Any]:
-    """The POST /v1/chat answer; persist stores the same one for a retry with the same Idempotency-Key."""
-    return {
-        "thread_id": thread_id, "message_id": message_id, "reply": reply, "agent": agent,
-        "hints": [dict(h) for h in hints], "memories": [dict(m) for m in memories],
-        "usage": {k: usage.get(k) for k in ("input_tokens", "output_tokens", "cost_usd", "model")},
-    }
+                             agent=self.agent, hints=self.hints, memories=self.memories, usage=self.usage,
+                             forgotten=self.forgotten)
 
 
 @dataclass(frozen=True)
@@ -103,6 +94,7 @@ async def stream_turn(
         retrieved=final.get("retrieved", []),
         usage=final["usage"],
         context_memories=final.get("context_memories", []),
+        forgotten=final.get("forgotten", []),
     ))
 
 

@@ -1,4 +1,7 @@
-"""The state one turn carries from node to node (and that the checkpointer keeps per thread)."""
+"""The state one turn carries from node to node (and that the checkpointer keeps per thread).
+
+A contract module of the graph (see graphs/__init__.py): nodes import it, so it imports nothing above
+jobs/."""
 
 from __future__ import annotations
 

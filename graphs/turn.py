@@ -2,16 +2,22 @@
 
 `build_turn_graph(resources)` returns the uncompiled builder; the API compiles it with its
 checkpointer. `graph` (compiled without a checkpointer) is what langgraph.json serves: the LangGraph
-server adds its own, and the nodes reach the shared resources lazily.
+server adds its own, `langgraph_checkpointer` (the shared resources' saver on Mnemo's PostgreSQL), and
+the nodes reach the shared resources lazily.
+
+The LangGraph server loads this file by its path, as a module of its own; `graphs.resources` is
+imported by name, so the server's graph and checkpointer share one `shared_resources()`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import wraps
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
 
 from core.metrics import NODE_SECONDS
@@ -26,7 +32,7 @@ from nodes.persist import persist
 from nodes.retrieve import retrieve
 from nodes.route import agent_of, route
 
-__all__ = ["build_turn_graph", "graph", "NODE_NAMES"]
+__all__ = ["build_turn_graph", "graph", "langgraph_checkpointer", "NODE_NAMES"]
 
 NODE_NAMES = ("load_memory", "retrieve", "route", "generate", "extract", "hint", "persist")
 
@@ -76,3 +82,10 @@ def build_turn_graph(resources: Resources | None = None) -> StateGraph:
 
 
 graph = build_turn_graph().compile(name="mnemo-turn")
+
+
+@asynccontextmanager
+async def langgraph_checkpointer() -> AsyncIterator[AsyncPostgresSaver]:
+    """For `checkpointer.path` in langgraph.json: the same database the API uses."""
+    resources = await shared_resources()
+    yield resources.checkpointer

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 from uuid import UUID
 
 from procrastinate import PsycopgConnector
@@ -22,12 +22,10 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.manager import JobManager
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from jobs.app import EXTRACTION_QUEUE
 from jobs.tasks import EXTRACT_TASK, extraction_lock
-
-if TYPE_CHECKING:
-    from graphs.resources import Resources
 
 # User messages left pending: no job waits for them, none runs them, none gave up on them (a failed
 # job is procrastinate's to retry, by hand: the sweep does not loop on a message that always fails).
@@ -39,6 +37,12 @@ ORDER BY m.created_at
 LIMIT %s"""
 
 
+class PoolHolder(Protocol):
+    """What enqueueing needs: the application's pool (`graphs.resources.Resources` has it)."""
+
+    pool: AsyncConnectionPool
+
+
 def _job(message_id: UUID, tenant_id: str) -> Job:
     lock = extraction_lock(message_id)
     return Job(queue=EXTRACTION_QUEUE, task_name=EXTRACT_TASK, lock=lock, queueing_lock=lock,
@@ -46,7 +50,7 @@ def _job(message_id: UUID, tenant_id: str) -> Job:
 
 
 async def enqueue_extraction(
-    res: Resources, message_ids: Iterable[UUID], *, tenant_id: str, conn: AsyncConnection | None = None
+    res: PoolHolder, message_ids: Iterable[UUID], *, tenant_id: str, conn: AsyncConnection | None = None
 ) -> int:
     """Enqueue one extraction job per message of `tenant_id`; return how many were added.
 
@@ -66,7 +70,7 @@ async def enqueue_extraction(
     return added
 
 
-async def requeue_unextracted(res: Resources, older_than_s: float = 60.0, limit: int = 1000) -> int:
+async def requeue_unextracted(res: PoolHolder, older_than_s: float = 60.0, limit: int = 1000) -> int:
     """Enqueue pending user messages older than `older_than_s` that no job covers, of every tenant;
     return how many."""
     async with res.pool.connection() as conn:

@@ -1,7 +1,7 @@
 """The queue's tasks: model-based extraction of one stored user message, run by `mnemo worker`.
 
 The worker opens `Resources` once per process and hands them to every job through the job context.
-The body, `graphs.consolidation.extract_message`, sets `messages.extracted_at` in the same transaction
+The body, `memory.consolidation.extract_message`, sets `messages.extracted_at` in the same transaction
 as the memories it writes, so a job run twice (a retry, a worker killed after the commit, a message
 enqueued twice) writes them once: delivery is at-least-once, the effect exactly-once.
 """
@@ -9,16 +9,12 @@ enqueued twice) writes them once: delivery is at-least-once, the effect exactly-
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from procrastinate import JobContext, RetryStrategy
 
-from graphs import consolidation
 from jobs.app import EXTRACTION_QUEUE, queue
-
-if TYPE_CHECKING:
-    from graphs.resources import Resources
+from memory import consolidation
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +33,7 @@ async def extract_message_job(context: JobContext, message_id: str, tenant_id: s
     """Extract and consolidate one message; the number of memories written (0 when already done).
 
     Jobs queued before they carried `tenant_id` have none: the message's tenant is looked up."""
-    resources: Resources = context.additional_context["resources"]
+    resources: consolidation.ExtractionResources = context.additional_context["resources"]
     written = await consolidation.extract_message(resources, UUID(message_id), tenant_id)
     log.info("message %s extracted: %d memories written (job %s, attempt %d)",
              message_id, written, context.job.id, context.job.attempts + 1)

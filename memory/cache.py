@@ -3,7 +3,9 @@
 The entry holds what a session reads on every turn: the context set (current profile, preference and
 constraint memories, what the model always sees) and the user's top other memories (intents, goals,
 facts, business), both loaded by one PostgreSQL query (`read_user_memories`). It is batch-loaded on
-the first turn of a session, filled on a miss, and replaced after every committed change.
+the first turn of a session (`prefetch_session`), filled on a miss (`load_user_memories`), and replaced
+after every committed change (`refresh_context_memories`, the write-through). Those take whatever holds
+the pool and the cache (`MemoryStores`: the turn's `graphs.resources.Resources` is one).
 
 Never a stale read after an update: each entry carries `read_at`, PostgreSQL's statement time of the
 read it comes from, and a write only replaces an entry read earlier (an atomic compare-and-set in
@@ -22,13 +24,15 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from redis.exceptions import RedisError
 
-from core.metrics import CACHE_ERRORS, PREFERENCE_CACHE
+from core.metrics import CACHE_ERRORS, PREFERENCE_CACHE, PREFERENCE_CACHE_LOADS
+from memory.db import tenant_connection
 from memory.memories import CONTEXT_CATEGORIES, CURRENT, MEMORY_COLUMNS
 from memory.rows import jsonable
 
@@ -186,3 +190,42 @@ def _decode(raw: str | None) -> UserMemories | None:
     if not isinstance(data, dict) or "read_at" not in data:
         return None
     return UserMemories(float(data["read_at"]), data.get("context", []), data.get("top", []))
+
+
+class MemoryStores(Protocol):
+    """What the functions below need: the PostgreSQL pool and the cache (`graphs.resources.Resources`
+    has both)."""
+
+    pool: AsyncConnectionPool
+    cache: PreferenceCache
+
+
+async def _load(stores: MemoryStores, tenant_id: str, user_id: str, reason: str) -> UserMemories:
+    """Read PostgreSQL and store the entry (refused by the cache if a later read got there first)."""
+    async with tenant_connection(stores.pool, tenant_id) as conn:
+        entry = await read_user_memories(conn, tenant_id=tenant_id, user_id=user_id)
+    await stores.cache.set(tenant_id, user_id, entry)
+    PREFERENCE_CACHE_LOADS.labels(reason).inc()
+    return entry
+
+
+async def refresh_context_memories(stores: MemoryStores, tenant_id: str, user_id: str) -> None:
+    """Write-through after a committed change: read the user's memories again and replace the cache
+    entry."""
+    await _load(stores, tenant_id, user_id, "write_through")
+
+
+async def prefetch_session(stores: MemoryStores, tenant_id: str, user_id: str) -> UserMemories:
+    """The first turn of a session: one round trip loads everything the session reads into the cache."""
+    return await _load(stores, tenant_id, user_id, "prefetch")
+
+
+async def load_user_memories(stores: MemoryStores, tenant_id: str, user_id: str) -> UserMemories:
+    """The cached entry; on a miss read PostgreSQL and write it back."""
+    cached = await stores.cache.get(tenant_id, user_id)
+    return cached if cached is not None else await _load(stores, tenant_id, user_id, "miss")
+
+
+async def load_context_memories(stores: MemoryStores, tenant_id: str, user_id: str) -> list[dict]:
+    """The cached context set (profile, preferences, constraints)."""
+    return (await load_user_memories(stores, tenant_id, user_id)).context

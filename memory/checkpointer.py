@@ -1,9 +1,7 @@
-"""LangGraph's own PostgreSQL checkpointer on Mnemo's pool, and the context manager langgraph.json uses."""
+"""LangGraph's own PostgreSQL checkpointer on Mnemo's pool (langgraph.json's context manager, which
+reaches the process's shared resources, is `graphs.resources.langgraph_checkpointer`)."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import psycopg
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -20,11 +18,3 @@ async def open_checkpointer(pool: AsyncConnectionPool, admin_url: str) -> AsyncP
         await AsyncPostgresSaver(conn).setup()
     return AsyncPostgresSaver(pool)  # type: ignore[arg-type]
 
-
-@asynccontextmanager
-async def langgraph_checkpointer() -> AsyncIterator[AsyncPostgresSaver]:
-    """For `checkpointer.path` in langgraph.json: the same database the API uses."""
-    from graphs.resources import shared_resources
-
-    resources = await shared_resources()
-    yield resources.checkpointer

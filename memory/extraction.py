@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
@@ -36,6 +36,7 @@ from memory.extract_rules import CATEGORIES, Candidate, detect_language, refuses
 from memory.extract_rules import extract as extract_rules
 from memory.extract_rules.folding import fold
 from memory.extract_rules.sensitive import mentions_identifier
+from memory.extract_rules.values import clean_value
 from memory.memories import NewMemory, forget_memories, render, save_memories
 from memory.timeframes import parse_timeframe
 
@@ -56,9 +57,19 @@ def grounded(value: str, text: str, context: list[dict] | None = None) -> bool:
                              or any(folded in fold(turn.get("content", "")) for turn in context or ()))
 
 
+def plain(candidates: list[Candidate]) -> list[Candidate]:
+    """Each value cut to its plain words (`clean_value`); a value with markup or nothing left is dropped."""
+    out = []
+    for cand in candidates:
+        value = clean_value(cand.value)
+        if value:
+            out.append(replace(cand, value=value) if value != cand.value else cand)
+    return out
+
+
 def extract_memories(text: str, context: list[dict] | None = None) -> list[dict]:
-    """The rule pass, grounded, as plain dicts (the shape `POST /v1/memories/extract` returns)."""
-    return [asdict(c) for c in extract_rules(text, context) if grounded(c.value, text, context)]
+    """The rule pass, cleaned and grounded, as plain dicts (the shape `POST /v1/memories/extract` returns)."""
+    return [asdict(c) for c in plain(extract_rules(text, context)) if grounded(c.value, text, context)]
 
 
 def worth_model_call(text: str, rule_found: list[dict]) -> bool:
@@ -133,7 +144,7 @@ async def model_extraction(model: BaseChatModel, text: str, context: list[dict] 
 
 
 def _from_model(item: ModelMemory, text: str, context: list[dict] | None) -> Candidate | None:
-    value = item.value.strip()
+    value = clean_value(item.value.strip()) or ""
     if not grounded(value, text, context) or item.category not in CATEGORIES:
         return None
     if mentions_identifier(fold(value)):  # a phone or an IBAN is kept only on request: the rules see those
@@ -181,7 +192,8 @@ class MemoryOps:
 
 
 def to_memory_ops(found: list[dict], now: datetime) -> MemoryOps:
-    """Timeframes become dates: a temporary state expires, an intent or goal gets a follow-up date."""
+    """Timeframes become dates against `now` (the message's time): a temporary state expires, an intent or
+    goal gets a follow-up date, a deadline its due date."""
     add, forget = [], []
     for c in found:
         if c.get("action", "add") == "forget":
@@ -191,7 +203,7 @@ def to_memory_ops(found: list[dict], now: datetime) -> MemoryOps:
         expires_at = due_at = None
         if c.get("duration"):
             expires_at = parse_timeframe(c["duration"], now, language) or now + DEFAULT_TEMPORARY
-        if c.get("timeframe") and c["category"] in ("intent", "goal"):
+        if c.get("timeframe") and (c["category"] in ("intent", "goal") or c["key"] == "constraint.deadline"):
             due_at = parse_timeframe(c["timeframe"], now, language)
         metadata = {"span": c.get("span"), "extractor": c.get("extractor", "rules")}
         add.append(NewMemory(

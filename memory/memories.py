@@ -13,6 +13,7 @@ Current means: valid_until IS NULL AND (expires_at IS NULL OR expires_at > now()
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,31 +153,52 @@ async def get_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, mem
 
 
 DELETE_SQL = "DELETE FROM memories WHERE tenant_id = %s AND user_id = %s AND id = %s RETURNING id"
-# Rows that mention the retracted topic: full-text in both languages (any word), or, for current
-# rows, a close embedding ("my banks" -> "account at Boursorama"). History rows go too.
-FORGET_SQL = f"""
+# Rows that mention the retracted topic by one of its words (full-text, English and French, any word),
+# current and past: the user asked for them to be gone, not archived.
+FORGET_BY_WORDS_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(words)s) || websearch_to_tsquery('french', %(words)s) AS tsq)
 DELETE FROM memories m USING q
-WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s
-  AND ((%(words)s <> '' AND m.tsv @@ q.tsq)
-       OR ({CURRENT} AND m.embedding <=> %(embedding)s < %(max_distance)s))
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.tsv @@ q.tsq
+RETURNING m.id, m.category, m.key, m.value"""
+# No row shares a word with the phrase ("my banks" -> "account at Boursorama"): the one current memory
+# closest in meaning, if close enough, and the rows it superseded.
+FORGET_NEAREST_SQL = f"""
+WITH nearest AS (
+    SELECT id FROM memories
+    WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND {CURRENT} AND embedding <=> %(embedding)s < %(max_distance)s
+    ORDER BY embedding <=> %(embedding)s LIMIT 1)
+DELETE FROM memories m USING nearest
+WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND (m.id = nearest.id OR m.superseded_by = nearest.id)
 RETURNING m.id, m.category, m.key, m.value"""
 FORGET_MAX_DISTANCE = 0.5  # cosine similarity above 0.5 between the retracted phrase and the memory
-# Words of a retraction that name no topic ("the depression thing", "ce truc").
+# Words of a retraction that name no topic ("the depression thing", "ce truc", "mon allergie" -> "allergie"):
+# a possessive or an article would match every memory that happens to hold it.
 _GENERIC_WORDS = frozenset(
     "thing things stuff bit part what said told about that this truc trucs chose choses histoire sujet partie"
-    " dit parle ce ca cela que qui".split()
+    " dit parle ce ca cela que qui the and any all my mine your our their his her its you him them was were"
+    " have has had for with from into over sur les des une aux mon ton son mes tes ses nos vos notre votre leur"
+    " leurs moi toi lui elle eux est sont avec dans pour par pas plus tout tous toute toutes".split()
 )
+
+
+def forget_words(phrase: str) -> list[str]:
+    """The words of a retraction that name its topic."""
+    words = re.findall(r"[^\W_]+", phrase.replace("'", " "))
+    return [w for w in words if len(w) > 2 and w.lower() not in _GENERIC_WORDS]
 
 
 async def forget_memories(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, phrase: str, embedding: np.ndarray
 ) -> list[dict]:
-    """Delete every memory, current or past, about what `phrase` names; returns the deleted rows."""
-    words = [w for w in phrase.replace("'", " ").split() if len(w) > 2 and w.lower() not in _GENERIC_WORDS]
-    params = {"tenant": tenant_id, "user": user_id, "words": " or ".join(words), "embedding": embedding,
-              "max_distance": FORGET_MAX_DISTANCE}
-    return await (await conn.execute(FORGET_SQL, params)).fetchall()
+    """Delete the memories, current or past, about what `phrase` names, and nothing else: those sharing one
+    of its topic words, or else the one closest in meaning. Returns the deleted rows."""
+    params = {"tenant": tenant_id, "user": user_id, "words": " or ".join(forget_words(phrase)),
+              "embedding": embedding, "max_distance": FORGET_MAX_DISTANCE}
+    if params["words"]:
+        deleted = await (await conn.execute(FORGET_BY_WORDS_SQL, params)).fetchall()
+        if deleted:
+            return deleted
+    return await (await conn.execute(FORGET_NEAREST_SQL, params)).fetchall()
 
 
 async def delete_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID) -> bool:

@@ -40,6 +40,7 @@ _UNIT = r"(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans|annees?)"
 _DAY = "|".join(_WEEKDAYS)
 _MONTH = "|".join(_MONTHS)
 _BY = r"(?:by|before|until|till|avant|d'\s*ici|jusqu'\s*(?:a|au)|within|en)"
+_DAY_PREFIX = r"(?:on|by|before|until|till|due|avant|le|du|au|pour|d'\s*ici|jusqu'\s*(?:a|au)|au\s+plus\s+tard)"
 TIMEFRAME = re.compile(  # longest forms first; works on folded text
     rf"\b(?:(?:by|before|until|d'\s*ici|avant|jusqu'\s*a)\s+)?(?:the\s+)?(?:end\s+of\s+(?:the\s+|this\s+)?"
     rf"(?:year|month|week|(?:19|20)\d\d)|(?:la\s+)?fin\s+(?:de\s+l'\s*annee|d'\s*annee|du\s+mois|de\s+(?:la\s+)?"
@@ -50,10 +51,11 @@ TIMEFRAME = re.compile(  # longest forms first; works on folded text
     rf"{_UNIT}(?:\s+(?:prochaine?s?|a\s+venir))?\b"
     rf"|\b(?:(?:by|before|until|avant|d'\s*ici|jusqu'\s*(?:a|au)|on|next|this|ce|le)\s+)?(?:{_DAY})s?"
     rf"(?:\s+(?:prochain|soir|matin|apres-midi|morning|afternoon|evening|night))?\b"
+    rf"|\b(?:{_DAY_PREFIX}\s+)*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?:{_MONTH})(?:,?\s+(?:19|20)\d\d)?\b"
+    rf"|\b(?:{_DAY_PREFIX}\s+)*(?:{_MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d\d)?\b"
+    rf"|\b(?:{_DAY_PREFIX}\s+)*\d{{1,2}}/\d{{1,2}}(?:/(?:19|20)?\d\d)?\b"
     rf"|\b(?:{_BY}\s+|in\s+|next\s+)(?:{_MONTH})(?:\s+(?:19|20)\d\d)?\b|\b(?:{_MONTH})\s+(?:19|20)\d\d\b"
     rf"|\b{_BY}\s+(?:19|20)\d\d\b"
-    rf"|\b(?:(?:on|by|before|until|avant|le|du|au)\s+)?(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?:{_MONTH})\b"
-    rf"|\b(?:(?:on|by|before|until)\s+)?(?:{_MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
     rf"|\b(?:on|by|before|until)\s+the\s+\d{{1,2}}(?:st|nd|rd|th)\b"
     rf"|\b(?:(?:this|next|ce|cette|le|la|l')\s*)(?:week-?end|weekend|week|month|year|semaine|mois|annee)"
     rf"(?:-ci|\s+prochaine?|\s+pro\b|\s+d'\s*apres)?\b"
@@ -64,6 +66,10 @@ TIMEFRAME = re.compile(  # longest forms first; works on folded text
 _SPAN = re.compile(rf"\b(?P<n>{_N})\s+(?P<unit>{_UNIT})\b")
 _WEEKDAY = re.compile(rf"\b(?P<day>{_DAY})s?\b")
 _MONTH_NAME = re.compile(rf"\b(?P<month>{_MONTH})\b")
+_YEAR = r"(?:,?\s+(?P<year>(?:19|20)\d\d))?"
+_DAY_MONTH = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?P<month>{_MONTH})\b{_YEAR}")
+_MONTH_DAY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}")
+_NUMERIC_DATE = re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<year>(?:19|20)?\d\d))?\b")
 
 
 def find_timeframe(folded: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
@@ -119,6 +125,31 @@ def _weekday(phrase: str, now: datetime) -> datetime | None:
     return day if re.match(r"(?:before|avant)\b", phrase) else day + timedelta(days=1)
 
 
+def _calendar_day(phrase: str, now: datetime) -> datetime | None:
+    """"April 15", "le 30 juin", "15/04", "4/15/2027": the end of that day (its start after "before"/"avant").
+    Without a year, the next such day from `now`. A numeric date reads day first (15/04, 4/5 = 4 May) unless
+    only month first is valid (4/15)."""
+    day = month = year = None
+    if m := _DAY_MONTH.search(phrase) or _MONTH_DAY.search(phrase):
+        day, month = int(m["day"]), _MONTHS[m["month"]]
+        year = int(m["year"]) if m["year"] else None
+    elif m := _NUMERIC_DATE.search(phrase):
+        first, second = int(m["a"]), int(m["b"])
+        day, month = (second, first) if first <= 12 < second else (first, second)
+        if m["year"]:
+            year = int(m["year"]) + (2000 if len(m["year"]) == 2 else 0)
+    if day is None or not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    y = year or now.year
+    try:
+        start = datetime(y, month, day, tzinfo=now.tzinfo)
+        if year is None and start + timedelta(days=1) <= now:
+            start = datetime(y + 1, month, day, tzinfo=now.tzinfo)
+    except ValueError:  # 31 April
+        return None
+    return start if re.match(r"(?:before|avant)\b", phrase) else start + timedelta(days=1)
+
+
 def _year_or_month(phrase: str, now: datetime) -> datetime | None:
     month = _MONTH_NAME.search(phrase)
     year = re.search(r"\b(?P<year>(?:19|20)\d\d)\b", phrase)
@@ -171,6 +202,8 @@ def parse_timeframe(phrase: str, now: datetime, language: str = "en") -> datetim
         return None
     if re.search(r"\b(?:end\s+of|fin\s+d)", folded) and not re.search(r"(?:19|20)\d\d", folded):
         return _named_period(folded, now)
+    if (moment := _calendar_day(folded, now)) is not None:
+        return moment
     for parse in (_year_or_month, _span, _weekday, _named_period):
         if (moment := parse(folded, now)) is not None:
             return moment

@@ -145,10 +145,27 @@ TEMPLATES = {
 }
 
 
+# How a profile topic (the key after the dot) reads in a hint; a topic without a name in the hint's
+# language gets the topic-free wording, so a French hint never says "location".
+TOPIC_NAMES = {
+    "en": {"location": "city", "origin": "origin", "name": "name", "age": "age", "occupation": "job",
+           "employer": "employer", "nationality": "nationality", "languages": "languages", "family": "family",
+           "education": "education", "pronouns": "pronouns"},
+    "fr": {"location": "ville", "origin": "origine", "name": "prénom", "age": "âge", "occupation": "métier",
+           "employer": "employeur", "nationality": "nationalité", "languages": "langues", "family": "famille",
+           "education": "formation", "pronouns": "pronoms"},
+}
+TOPIC_FREE = {"en": "You told me: {value}.", "fr": "Vous m'avez dit : {value}."}
+
+
 def hint_text(memory: dict, language: str, conflict: bool = False) -> str:
+    """The hint in the user's language (the language of this turn's message)."""
     kind = "conflict" if conflict else memory["category"]
     template = TEMPLATES[language].get((kind, memory["polarity"]), "{value}")
-    return template.format(value=memory["value"], topic=memory["key"].split(".", 1)[-1].replace("_", " "))
+    topic = TOPIC_NAMES[language].get(memory["key"].split(".", 1)[-1])
+    if "{topic}" in template and topic is None:
+        template = TOPIC_FREE[language]
+    return template.format(value=memory["value"], topic=topic)
 
 
 def hint_type(memory: dict) -> str:

@@ -1,9 +1,10 @@
 """load_memory: what the turn knows about the user and the thread's history trimmed to a token budget.
 
 The user's memories come from the Redis cache (`memory.cache`): on the first turn of a thread (a
-session) one PostgreSQL query batch-loads the context set and the user's top other memories into it,
-later turns read it (PostgreSQL only on a miss), and every committed change writes it through
-(`refresh_context_memories`), so a read after an update never sees the old value.
+session) one PostgreSQL query batch-loads the context set and the user's top other memories into it
+(`prefetch_session`), later turns read it (`load_user_memories`: PostgreSQL only on a miss), and every
+committed change writes it through (`memory.cache.refresh_context_memories`), so a read after an update
+never sees the old value.
 """
 
 from __future__ import annotations
@@ -12,43 +13,10 @@ from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, trim
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import RunnableConfig
 
-from core.metrics import PREFERENCE_CACHE_LOADS
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
-from memory.cache import UserMemories, read_user_memories
-from memory.db import tenant_connection
-
-
-async def _load(res: Resources, tenant_id: str, user_id: str, reason: str) -> UserMemories:
-    """Read PostgreSQL and store the entry (refused by the cache if a later read got there first)."""
-    async with tenant_connection(res.pool, tenant_id) as conn:
-        entry = await read_user_memories(conn, tenant_id=tenant_id, user_id=user_id)
-    await res.cache.set(tenant_id, user_id, entry)
-    PREFERENCE_CACHE_LOADS.labels(reason).inc()
-    return entry
-
-
-async def refresh_context_memories(res: Resources, tenant_id: str, user_id: str) -> None:
-    """Write-through after a committed change: read the user's memories again and replace the cache
-    entry."""
-    await _load(res, tenant_id, user_id, "write_through")
-
-
-async def prefetch_session(res: Resources, tenant_id: str, user_id: str) -> UserMemories:
-    """The first turn of a session: one round trip loads everything the session reads into the cache."""
-    return await _load(res, tenant_id, user_id, "prefetch")
-
-
-async def load_user_memories(res: Resources, tenant_id: str, user_id: str) -> UserMemories:
-    """The cached entry; on a miss read PostgreSQL and write it back."""
-    cached = await res.cache.get(tenant_id, user_id)
-    return cached if cached is not None else await _load(res, tenant_id, user_id, "miss")
-
-
-async def load_context_memories(res: Resources, tenant_id: str, user_id: str) -> list[dict]:
-    """The cached context set (profile, preferences, constraints)."""
-    return (await load_user_memories(res, tenant_id, user_id)).context
+from memory.cache import load_user_memories, prefetch_session
 
 
 def starts_session(messages: list) -> bool:

@@ -15,9 +15,9 @@ from langchain_core.runnables import RunnableConfig
 from core.metrics import MODEL_COST
 from graphs.context import TurnContext
 from graphs.resources import Resources
-from graphs.runner import public_answer
 from graphs.state import TurnState
 from jobs.enqueue import enqueue_extraction
+from memory.cache import refresh_context_memories
 from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.extraction import apply_ops, ops_texts, to_memory_ops
@@ -27,8 +27,8 @@ from memory.rows import jsonable
 from memory.threads import ensure_thread, insert_message, touch_thread
 from memory.usage import record_usage
 from memory.users import ensure_user
+from nodes.answer import public_answer
 from nodes.common import last_user_message, text_of
-from nodes.load_memory import refresh_context_memories
 
 TITLE_CHARS = 60
 
@@ -36,6 +36,14 @@ TITLE_CHARS = 60
 def background_extraction(res: Resources) -> bool:
     """A worker will run the model pass on this turn's user message."""
     return res.settings.extraction == "background" and res.settings.extraction_model is not None
+
+
+def still_true(hints: list[dict], written: list[dict], forgotten: list[dict]) -> list[dict]:
+    """The hints whose memory this turn neither deleted nor superseded: the hint node ran before the
+    turn's changes were written, and a hint must never show a value the user just replaced or retracted
+    (nor point at a deleted row)."""
+    gone = {str(m["id"]) for m in forgotten} | {str(i) for m in written for i in m.get("supersedes", ())}
+    return [h for h in hints if h.get("memory_id") not in gone]
 
 
 def _reply_metadata(agent: str, usage: dict) -> dict:
@@ -74,8 +82,8 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         written, forgotten = await apply_ops(
             conn, **owner, ops=ops, vectors=vectors[2:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
         )
-        await insert_hints(conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"],
-                           hints=state.get("hints", []))
+        hints = still_true(state.get("hints", []), written, forgotten)
+        await insert_hints(conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"], hints=hints)
         await record_usage(
             conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"], model=usage["model"],
             input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"],
@@ -84,17 +92,19 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         )
         await touch_thread(conn, ctx.thread_id)
         remembered = [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written]
+        dropped = [jsonable(m) for m in forgotten]
         key = key_of(config, **owner)
         if key is not None:  # committed with the turn: a retry with this Idempotency-Key gets this answer
             await complete_key(conn, key, public_answer(
                 thread_id=ctx.thread_id, message_id=str(reply_row["id"]), reply=state["reply"], agent=state["agent"],
-                hints=state.get("hints", []), memories=remembered, usage=usage,
+                hints=hints, memories=remembered, usage=usage, forgotten=dropped,
             ))
     MODEL_COST.labels(usage["model"]).inc(usage["cost_usd"] or 0.0)  # counted once the usage row committed
     if written or forgotten:
         await refresh_context_memories(res, ctx.tenant_id, ctx.user_id)
     return {
         "remembered": remembered,
-        "forgotten": [jsonable(m) for m in forgotten],
+        "forgotten": dropped,
+        "hints": hints,
         "message_ids": {"user": str(user_row["id"]), "assistant": str(reply_row["id"])},
     }

@@ -1,5 +1,6 @@
-"""`mnemo demo`: a user introduces themselves in one thread (French and English); days later, in a
-new thread, Mnemo's context, answers and hints use what it learned."""
+"""`mnemo demo`: a user introduces themselves in one thread (French and English) and takes one thing
+back; days later, in a new thread, Mnemo's context, answers and hints use what it learned and not what
+it was told to forget."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ FIRST_THREAD = [
     "Hi! My name is Marie and I live in Lyon.",
     "Je suis végétarienne et j'adore le jazz.",
     "I prefer short answers, and I'm allergic to peanuts.",
+    "Oh, and I love reggaeton.",
+    "Actually, forget what I said about reggaeton.",
 ]
 LATER_THREAD = [
     "Can you suggest a dinner recipe for tonight?",
@@ -48,12 +51,13 @@ async def run_demo(console: Console) -> None:
     async with local_runtime(console) as runtime:
         console.rule(f"Thread 1: getting to know each other (user {user_id})")
         first_thread = str(uuid.uuid4())
-        learned = []
+        learned, forgotten = [], []
         for message in FIRST_THREAD:
             console.print(f"[bold cyan]you>[/] {message}")
             result = await show_turn(console, runtime, message=message, thread_id=first_thread,
                                      user_id=user_id, tenant_id="demo")
             learned += result.memories
+            forgotten += result.forgotten
         console.rule("Thread 2: a few days later, a new conversation")
         later_thread = str(uuid.uuid4())
         later: list[TurnResult] = []
@@ -63,13 +67,20 @@ async def run_demo(console: Console) -> None:
                                          user_id=user_id, tenant_id="demo"))
 
     console.rule("Summary")
+    gone = {m["id"] for m in forgotten}
+    learned = [m for m in learned if m["id"] not in gone]
     table = Table("category", "key", "value", "used in thread 2 by")
     used = facts_used(later, [m["value"] for m in learned])
     for m in learned:
         table.add_row(m["category"], m["key"], m["value"], ", ".join(used.get(m["value"], [])) or "-")
     console.print(table)
+    for m in forgotten:
+        leaked = facts_used(later, [m["value"]])
+        console.print(f"forgotten on request: {m['key']} = {m['value']} "
+                      + (f"[red](still used in thread 2: {', '.join(leaked[m['value']])})[/]" if leaked
+                         else "(not used in thread 2)"), highlight=False)
     hints = sum(len(r.hints) for r in later)
-    console.print(f"{len(learned)} memories learned in thread 1; {len(used)} of them used in thread 2 "
-                  f"({hints} hints). Took {time.perf_counter() - started:.1f} s.")
+    console.print(f"{len(learned)} memories kept and {len(forgotten)} forgotten in thread 1; {len(used)} of the kept "
+                  f"used in thread 2 ({hints} hints). Took {time.perf_counter() - started:.1f} s.")
     if not used:
         console.print("[red]No fact from thread 1 reached thread 2: memory is not working.[/]")

@@ -53,7 +53,9 @@ class ChatResponse(BaseModel):
     reply: str
     agent: str
     hints: list[dict[str, Any]]
-    memories: list[dict[str, Any]]
+    memories: list[dict[str, Any]] = Field(description="memories this turn learned or updated")
+    forgotten: list[dict[str, Any]] = Field(
+        default_factory=list, description="memories deleted on request this turn: {id, category, key, value}")
     usage: Usage
 
 

@@ -33,7 +33,7 @@ async def show_turn(
     console: Console, runtime: AppRuntime, *, message: str, thread_id: str, user_id: str, tenant_id: str,
     agent: str | None = None, verbose: bool = True,
 ) -> TurnResult:
-    """Stream one turn's tokens to the console, then what was retrieved, remembered and hinted."""
+    """Stream one turn's tokens to the console, then what was retrieved, remembered, forgotten and hinted."""
     result: TurnResult | None = None
     started = False
     # The same per-thread lock as the API: a terminal and an API client on one thread take turns.
@@ -58,6 +58,8 @@ async def show_turn(
     for memory in result.memories:
         console.print(f"  [magenta]remembered[/] {memory['category']} {memory['key']} = {memory['value']}"
                       f" ({memory['action']})", highlight=False)
+    for memory in result.forgotten:
+        console.print(f"  [red]forgot[/] {memory['category']} {memory['key']} = {memory['value']}", highlight=False)
     for h in result.hints:
         console.print(f"  [yellow]hint[/] {h['text']} [dim]({h['type']}, {h['score']:.2f})[/]", highlight=False)
     return result

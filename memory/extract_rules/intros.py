@@ -3,7 +3,8 @@
 - List intros: "Quick intro: Tom, maths teacher in Bristol", "Priya here, data analyst from Leeds",
   "moi c'est Mathis, étudiant en droit à Toulouse", "I'm Sam btw, 31, accountant": a name, then comma-separated
   parts that are an age, a job (with "in/at/à <City>") or a city.
-- Moves and settlements: "on a déménagé à Rennes", "installés à Annecy depuis hier", "we relocated to Dublin",
+- Moves and settlements: "on a déménagé à Rennes", "moved from Porto to Leeds", "j'ai quitté Paris pour Annecy",
+  "installés à Annecy depuis hier", "we relocated to Dublin",
   "I now live in Porto", "been living in Berlin", "based in Montreal, originally from Lyon", "ici à Marseille",
   "Parisien depuis 10 ans". The consolidation layer supersedes the old city by itself.
 - Self-corrections: "pardon, c'est Anna avec deux n", "my name is Jakob, not Jacob": only the corrected value.
@@ -38,6 +39,12 @@ _MOVE = re.compile(
     r"|(?:^|\bi'?ve\s+|\bi\s+have\s+)been\s+(?:living|based)\s+in\s+|^(?:now\s+|currently\s+)?(?:based|living"
     r"|located)\s+(?:in|out\s+of)\s+"
 )
+_MOVE_FROM = re.compile(  # "moved from Paris to Lyon", "j'ai déménagé de Paris à Lyon": the new place only
+    r"\b(?:moved|relocated|demenage|demenagee?s?|(?:suis|sommes|est)\s+partie?s?)\s+(?:back\s+)?(?:from|out\s+of"
+    r"|de|du|d')\s*+[^,.;!?]{1,40}?\s+(?:to|into|a|au|aux|en|pour|vers|sur)\s+"
+)
+# "left Paris for Annecy": only with a capitalised place ("I left my job for a startup" is no move)
+_LEFT_FOR = re.compile(r"\b(?:left|quit|(?:ai|avons|a)\s+quitte)\s+[^,.;!?]{1,40}?\s+(?:for|pour)\s+")
 _HERE = re.compile(r"\b(?:ici|here)\s+(?:a|au|in)\s+")  # "ici à Marseille il fait...", capitalised city only
 _ORIGIN = re.compile(r"(?:^|\b)(?:originally\s+from|from\s+\S+\s+originally|originaire\s+(?:de|d')"
                      r"|^from)\s+")
@@ -76,7 +83,8 @@ def moves(text: str, folded: str, start: int, end: int, language: str) -> list[C
     """Where the user now lives (or comes from), said as a move, a settlement or a passing remark."""
     text, folded, end = text[start:end], folded[start:end], end - start  # "^": the start of the sentence
     start, out = 0, []
-    for pattern, key, capitalised in ((_MOVE, "profile.location", False), (_HERE, "profile.location", True),
+    for pattern, key, capitalised in ((_MOVE, "profile.location", False), (_MOVE_FROM, "profile.location", False),
+                                      (_LEFT_FOR, "profile.location", True), (_HERE, "profile.location", True),
                                       (_ORIGIN, "profile.origin", False)):
         m = pattern.search(folded, start, end)
         if m and (span := _place(text, folded, m.end(), end, capitalised or m.group(0).startswith(("a ", "in ")))):

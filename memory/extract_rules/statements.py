@@ -217,7 +217,9 @@ _REPLY_STYLE = re.compile(
     r"|concise|succinct|detailed|simple|precise)(?:ly)?|in\s+detail|in\s+bullet\s+points|brievement"
     r"|simplement|en\s+detail|(?:concis|court|bref|precis|detaille)e?s?)\b"
 )
-_REPLY_NOUN = re.compile(r"\b(?:answers?|replies|reply|responses?|explanations?|reponses?|explications?)\b")
+_REPLY_NOUN = re.compile(r"\b(?:answers?|replies|reply|responses?|explanations?|reponses?|explications?"
+                         r"|bullet(?:\s+points?|s)|paragraphs?|paragraphes?|puces|listes?\s+a\s+puces|markdown"
+                         r"|emojis?|smileys?|tableaux|tables)\b")
 _IN_LANGUAGE = re.compile(rf"\b(?:in|en)\s+{_LANGS}\b")
 _NEGATION = re.compile(r"\b(?:don'?t|do\s+not|never|stop|no\s+longer|ne|plus|jamais|pas)\b|\bn'")
 

@@ -64,7 +64,8 @@ _FINDERS = (
     find(r"\b(?:je|j')\s*(?:ne\s+|n'\s*)?(?:mange|bois|regarde|ecoute|joue|lis|fume|prends|utilise|supporte|aime|fais"
          r"|touche|achete|consomme)\s+(?P<neg>plus)\s+(?:du\s+tout\s+|vraiment\s+|trop\s+)?(?:(?:de\s+la|de\s+l'|du|des|de"
          r"|les?|la|aux?|a)\s+|[dl]'\s*)?(?P<v>.+)", "preference", 0.8),
-    find(r"\bi\s+(?:(?:don'?t|do\s+not)\s+(?P<v>(?:eat|drink|watch|listen\s+to|play|read|smoke|use|like|do|buy|touch)\s+.+?)"
+    find(r"\bi\s+(?:(?:don'?t|do\s+not)\s+(?:(?:like|enjoy|love)\s+)?(?P<v>(?:(?:eat|drink|watch|listen\s+to|play|read"
+         r"|smoke|use|do|buy|touch)\s+)?.+?)"
          r"\s+(?P<neg>anymore|any\s+more)|(?P<neg2>no\s+longer)\s+(?:eat|drink|watch|listen\s+to|play|read|smoke|use|like"
          r"|do|buy|touch)\s+(?P<v2>.+))", "preference", 0.8),
     find(r"\b(?:i\s+(?:(?:have|'ve)\s+)?(?:quit|stopped|gave\s+up(?:\s+on)?|cut\s+out)|j'\s*ai\s+(?:arrete|laisse\s+tomber"

@@ -45,8 +45,9 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 
 # One server-sent event of the stream, as OpenAPI (and schemathesis) read an event stream's schema.
 SSE_EVENT = {"type": "object", "required": ["event", "data"], "properties": {
-    "event": {"type": "string", "enum": ["token", "hint", "memory", "done", "error"]},
-    "data": {"type": "string", "description": "JSON: token {text}; one hint; one memory; done: the whole answer "
+    "event": {"type": "string", "enum": ["token", "hint", "memory", "forget", "done", "error"]},
+    "data": {"type": "string", "description": "JSON: token {text}; one hint; one memory learned; forget: one memory "
+                                              "deleted on request; done: the whole answer "
                                               "(as the JSON answer); error {error: {code, message}}"},
 }}
 TAKEN_OVER = "this Idempotency-Key's request was taken over by a retry; that retry's answer stands"
@@ -62,7 +63,7 @@ async def _thread_for(body: ChatRequest, runtime: Runtime, caller: Caller) -> st
 
 
 @router.post("/chat", response_model=ChatResponse, description=DESCRIPTION, responses={
-    200: {"description": "JSON answer, or with stream=true an SSE stream of token, hint, memory, done events",
+    200: {"description": "JSON answer, or with stream=true an SSE stream of token, hint, memory, forget, done events",
           "content": {"text/event-stream": {"schema": SSE_EVENT}}},
     409: {"model": ErrorBody, "description": "another turn is running on this thread, or this Idempotency-Key's "
                                              "request still runs; retry after Retry-After seconds"},
@@ -124,7 +125,7 @@ async def _detached(
 
 
 async def _stream(events: asyncio.Queue) -> AsyncIterator[dict]:
-    """token* then hint* and memory* then done; an `error` event if the turn fails midway (nothing of
+    """token* then hint*, memory* and forget*, then done; an `error` event if the turn fails midway (nothing of
     it is stored). A client leaving stops this generator only; the turn goes on."""
     while True:
         item = await events.get()
@@ -154,6 +155,7 @@ def _stream_error(exc: BaseException) -> dict:
 def _result_events(answer: dict[str, Any]) -> list[dict]:
     events = [{"event": "hint", "data": json.dumps(hint)} for hint in answer["hints"]]
     events += [{"event": "memory", "data": json.dumps(memory, default=str)} for memory in answer["memories"]]
+    events += [{"event": "forget", "data": json.dumps(memory, default=str)} for memory in answer.get("forgotten", [])]
     events.append({"event": "done", "data": json.dumps(answer, default=str)})
     return events
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+from memory.cache import load_context_memories, refresh_context_memories
 from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.export import export_user
@@ -32,7 +33,6 @@ from memory.memories import (
 from memory.rows import jsonable
 from memory.stats import memory_stats
 from memory.users import ensure_user
-from nodes.load_memory import load_context_memories, refresh_context_memories
 from server.deps import Caller, Runtime
 from server.errors import ApiError
 from server.pagination import decode_cursor, encode_cursor

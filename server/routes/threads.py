@@ -13,7 +13,8 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from graphs.consolidation import consolidate_thread, extract_messages, unextracted_messages
+from memory.cache import refresh_context_memories
+from memory.consolidation import consolidate_thread, extract_messages, unextracted_messages
 from memory.db import tenant_connection
 from memory.embeddings import aembed
 from memory.erase import delete_thread
@@ -31,7 +32,6 @@ from memory.threads import (
     update_thread,
 )
 from memory.users import ensure_user
-from nodes.load_memory import refresh_context_memories
 from server.deps import Caller, Runtime, owned_thread
 from server.errors import ApiError
 from server.idempotency import DESCRIPTION as IDEMPOTENCY

@@ -16,11 +16,11 @@ from uuid import UUID
 import pytest
 from procrastinate.manager import JobManager
 
-from graphs.consolidation import message_tenant
 from jobs.app import EXTRACTION_QUEUE, ensure_schema, worker_connector
 from jobs.enqueue import enqueue_extraction, requeue_unextracted
 from jobs.stalled import retry_stalled_jobs
 from jobs.tasks import extraction_lock
+from memory.consolidation import message_tenant
 from memory.db import tenant_connection
 from memory.threads import ensure_thread, insert_message
 from memory.users import ensure_user

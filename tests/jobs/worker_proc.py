@@ -1,6 +1,6 @@
 """A `mnemo worker` for tests/jobs/test_queue.py, run in-process or as a subprocess.
 
-The job body is the real one, `graphs.consolidation.extract_message` (rules only here: no extraction
+The job body is the real one, `memory.consolidation.extract_message` (rules only here: no extraction
 model is configured), wrapped so a job can pause.
 As a script, `worker_proc.py PAUSE SECONDS [mnemo worker options]` runs `mnemo worker`, with every
 job pausing SECONDS `before` or `after` the body (`none`: no pause) after printing `PAUSED <id>`,
@@ -31,7 +31,7 @@ def pausing(body, where: str, seconds: float):
 
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from graphs import consolidation
+    from memory import consolidation
     from server.cli import app
 
     where, seconds, *options = argv

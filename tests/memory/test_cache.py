@@ -8,10 +8,19 @@ import pytest
 import redis.asyncio as aioredis
 
 from core.metrics import PREFERENCE_CACHE, PREFERENCE_CACHE_LOADS
-from memory.cache import PreferenceCache, RedisUnavailable, UserMemories, connect_redis, prefs_key, read_user_memories
+from memory.cache import (
+    PreferenceCache,
+    RedisUnavailable,
+    UserMemories,
+    connect_redis,
+    load_user_memories,
+    prefetch_session,
+    prefs_key,
+    read_user_memories,
+    refresh_context_memories,
+)
 from memory.db import tenant_connection
 from memory.memories import NewMemory
-from nodes.load_memory import load_user_memories, prefetch_session, refresh_context_memories
 from tests.conftest import save_for
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"

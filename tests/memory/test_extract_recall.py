@@ -111,4 +111,4 @@ def test_day_of_month_is_a_timeframe() -> None:
     assert find_timeframe("i'm flying out on the 12th").group(0) == "on the 12th"
     match = find_timeframe("la livraison est prevue le 3 mars")
     assert match is not None and match.group(0) == "le 3 mars"
-    assert parse_timeframe(match.group(0), datetime(2025, 1, 10), "fr") == datetime(2025, 4, 1)
+    assert parse_timeframe(match.group(0), datetime(2025, 1, 10), "fr") == datetime(2025, 3, 4)  # the day

@@ -70,3 +70,28 @@ def test_find_locates_the_phrase(text: str, phrase: str) -> None:
 @pytest.mark.parametrize("text", ["I may come by", "j'habite ici depuis 2012", "I like March hares"])
 def test_find_ignores_look_alikes(text: str) -> None:
     assert find_timeframe(fold(text)) is None
+
+
+@pytest.mark.parametrize(
+    ("phrase", "end"),
+    [
+        ("by April 15", datetime(2026, 4, 16)),
+        ("avant le 30 juin", datetime(2026, 6, 30)),
+        ("le 3 mars", datetime(2027, 3, 4)),  # already past this year: next year's
+        ("by the 3rd of March 2027", datetime(2027, 3, 4)),
+        ("au plus tard le 12/05", datetime(2026, 5, 13)),  # day first
+        ("by 4/15", datetime(2026, 4, 16)),  # only month first is a date
+        ("March 11", datetime(2026, 3, 12)),  # today: still ahead until midnight
+    ],
+)
+def test_parse_reads_calendar_days(phrase: str, end: datetime) -> None:
+    assert parse_timeframe(phrase, NOW) == end
+
+
+@pytest.mark.parametrize(("text", "phrase"), [
+    ("I need to finish the report by April 15.", "by April 15"),
+    ("à rendre au plus tard le 12/05 svp", "au plus tard le 12/05"),
+])
+def test_find_takes_the_whole_date(text: str, phrase: str) -> None:
+    m = find_timeframe(fold(text))
+    assert m is not None and text[m.start():m.end()] == phrase

@@ -36,6 +36,14 @@ def test_hint_text_follows_the_users_language_and_polarity():
     assert hint_text(jazz, "fr") == "Vous m'avez dit ne pas aimer jazz."
 
 
+def test_profile_hints_name_the_topic_in_the_users_language():
+    city = {"category": "profile", "key": "profile.location", "value": "Paris", "polarity": "positive"}
+    assert hint_text(city, "fr") == "Votre ville : Paris."
+    assert hint_text(city, "en") == "Your city: Paris."
+    pet = {"category": "profile", "key": "profile.pet_name", "value": "Rex", "polarity": "positive"}
+    assert hint_text(pet, "fr") == "Vous m'avez dit : Rex."
+
+
 @pytest.mark.parametrize(("memory", "text", "expected"), [
     (ALLERGY, "Peanut butter cookies, please", True),
     (ALLERGY, "A dinner recipe with rice", False),

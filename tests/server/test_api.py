@@ -18,7 +18,7 @@ async def test_chat_json_contract(client, auth):
     r = await client.post("/v1/chat", json={"message": "Je m'appelle Marie et j'habite à Lyon."}, headers=auth)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"thread_id", "message_id", "reply", "agent", "hints", "memories", "usage"}
+    assert set(body) == {"thread_id", "message_id", "reply", "agent", "hints", "memories", "forgotten", "usage"}
     assert set(body["usage"]) == {"input_tokens", "output_tokens", "cost_usd", "model"}
     assert {m["value"] for m in body["memories"]} >= {"Marie", "Lyon"}
     again = await client.post("/v1/chat", json={"message": "Et toi ?", "thread_id": body["thread_id"]},

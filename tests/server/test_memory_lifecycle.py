@@ -7,11 +7,11 @@ from unittest.mock import patch
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from graphs.consolidation import extract_message
 from graphs.resources import Resources
 from graphs.runner import run_turn
 from graphs.turn import build_turn_graph
 from jobs.app import ensure_schema
+from memory.consolidation import extract_message
 from memory.db import tenant_connection
 from nodes.persist import background_extraction
 from tests.conftest import key_headers

@@ -4,21 +4,26 @@ and the consolidation of an archived thread.
 Both run the same pipeline as the turn (memory/extraction.py), read timeframes relative to when the
 message was written, and mark each message with extracted_at in the transaction that writes its
 memories: a job delivered twice, or an archive requested twice, writes once.
+
+Memory-layer code: it takes whatever holds the pool, the cache, the embedder and the extraction model
+(`ExtractionResources`; the runtime's `graphs.resources.Resources` is one) and imports nothing above
+memory/.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
 from uuid import UUID
 
 import numpy as np
+from langchain_core.language_models import BaseChatModel
 from psycopg import AsyncConnection
 
-from graphs.resources import Resources
+from memory.cache import MemoryStores, refresh_context_memories
 from memory.db import tenant_connection
-from memory.embeddings import aembed
+from memory.embeddings import Embedder, aembed
 from memory.extraction import aextract_memories, apply_ops, ops_texts, to_memory_ops
 from memory.threads import get_thread
-from nodes.load_memory import refresh_context_memories
 
 MESSAGE_SQL = """
 SELECT id, tenant_id, user_id, thread_id, seq, content, created_at, extracted_at FROM messages
@@ -32,14 +37,22 @@ UPDATE messages SET extracted_at = now(), metadata = metadata - 'extraction' WHE
 MESSAGE_TENANT_SQL = "SELECT mnemo_message_tenant(%s) AS tenant_id"
 
 
-async def message_tenant(res: Resources, message_id: UUID) -> str | None:
+class ExtractionResources(MemoryStores, Protocol):
+    """The pool and cache, plus the embedder and the extraction pass's model (None: rules only)."""
+
+    embedder: Embedder
+
+    def extraction_model(self) -> BaseChatModel | None: ...
+
+
+async def message_tenant(res: ExtractionResources, message_id: UUID) -> str | None:
     """The tenant of a message, read across tenants through the definer function (None if unknown)."""
     async with res.pool.connection() as conn:
         row = await (await conn.execute(MESSAGE_TENANT_SQL, (message_id,))).fetchone()
     return row["tenant_id"]
 
 
-async def extract_message(res: Resources, message_id: UUID, tenant_id: str | None = None) -> int:
+async def extract_message(res: ExtractionResources, message_id: UUID, tenant_id: str | None = None) -> int:
     """Run the whole pipeline (the configured model included) on one stored user message, consolidate,
     and set extracted_at, in one transaction; returns the number of memories written.
 
@@ -82,7 +95,7 @@ async def unextracted_messages(conn: AsyncConnection, thread_id: str) -> list[UU
     return [r["id"] for r in await (await conn.execute(UNEXTRACTED_SQL, (thread_id,))).fetchall()]
 
 
-async def extract_messages(res: Resources, message_ids: list[UUID], tenant_id: str | None = None) -> int:
+async def extract_messages(res: ExtractionResources, message_ids: list[UUID], tenant_id: str | None = None) -> int:
     """In order, so a later message updates what an earlier one said."""
     written = 0
     for message_id in message_ids:
@@ -90,7 +103,7 @@ async def extract_messages(res: Resources, message_ids: list[UUID], tenant_id: s
     return written
 
 
-async def consolidate_thread(res: Resources, *, tenant_id: str, user_id: str, thread_id: str) -> int | None:
+async def consolidate_thread(res: ExtractionResources, *, tenant_id: str, user_id: str, thread_id: str) -> int | None:
     """Extract every user message of the thread not yet extracted (an import, a background turn whose
     job has not run), oldest first; then mark the thread consolidated. Returns the number of memories
     written, or None when the thread was already consolidated."""
