@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_report", "load_items", "normalise", "run_messages", "score_messages", "select_ids"]
+__all__ = ["format_comparison", "format_report", "load_items", "normalise", "run_messages", "score_messages",
+           "select_ids"]
 
 ExtractFn = Callable[[str, list[dict]], list[dict]]
 FALSE_MEMORY_TAGS = ("no-memory", "injection", "pii")
@@ -166,6 +167,34 @@ def format_report(result: dict[str, Any], title: str = "extraction", show_tags: 
         lines += [_row(name, figures) for name, figures in table.items()]
     lines.append("-- false-memory rate (items with any extraction)")
     lines += [f"{tag:<16} {fm['rate']:>6.3f} ({fm['items']}/{fm['of']})" for tag, fm in result["false_memory"].items()]
+    lines.append(f"polarity agreement on matched pairs: {result['polarity_agreement']:.3f} "
+                 f"({result['polarity_pairs']} pairs)")
+    return "\n".join(lines)
+
+
+def _pair(name: str, base: dict, new: dict) -> str:
+    return (f"{name:<16} {base['precision']:>6.3f} {base['recall']:>6.3f}   {new['precision']:>6.3f}"
+            f" {new['recall']:>6.3f} {new['f1']:>6.3f} {new['tp']:>5}/{new['extracted']:<5}"
+            f" {new['matched']:>5}/{new['expected']:<5}")
+
+
+def format_comparison(baseline: dict[str, Any], result: dict[str, Any], title: str, show_tags: bool = False) -> str:
+    """Rules only (the baseline, same run) beside the whole pipeline: overall, per category and language,
+    false-memory rates."""
+    empty = {"precision": 1.0, "recall": 1.0, "f1": 0.0, "tp": 0, "extracted": 0, "matched": 0, "expected": 0}
+    lines = [f"== {title}: {result['items_scored']} items; rules {baseline['mean_ms']:.2f} ms/item, "
+             f"rules + learned {result['mean_ms']:.2f} ms/item ==",
+             f"{'':<16} {'rules P':>6} {'R':>6}   {'+learned P':>6} {'R':>6} {'F1':>6} {'tp/extracted':>11} "
+             f"{'matched/expected':>16}",
+             _pair("overall", baseline["overall"], result["overall"])]
+    sections = ["by_category", "by_language"] + (["by_tag"] if show_tags else [])
+    for section in sections:
+        lines.append(f"-- {section.replace('_', ' ')}")
+        names = sorted(set(baseline[section]) | set(result[section]))
+        lines += [_pair(n, baseline[section].get(n, empty), result[section].get(n, empty)) for n in names]
+    lines.append("-- false-memory rate (items with any extraction): rules -> rules + learned")
+    lines += [f"{tag:<16} {baseline['false_memory'][tag]['rate']:>6.3f} -> {fm['rate']:.3f} ({fm['items']}/{fm['of']})"
+              for tag, fm in result["false_memory"].items()]
     lines.append(f"polarity agreement on matched pairs: {result['polarity_agreement']:.3f} "
                  f"({result['polarity_pairs']} pairs)")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from graphs.runner import run_turn
 from graphs.turn import build_turn_graph
 from memory.db import tenant_connection
 from memory.memories import list_memories
+from memory.sessions import consolidate_session, list_sessions
 
 BENCH_TENANT = "bench-sequences"
 
@@ -59,7 +60,14 @@ def summarise(per_sequence: list[dict]) -> dict[str, Any]:
         for tag in row["tags"]:
             by_tag[tag].append(row)
     no_dup = by_tag.get("no-duplicate", [])
+    after = [r["after_session"] for r in per_sequence if "after_session" in r]
+    after_no_dup = [r["after_session"] for r in no_dup if "after_session" in r]
+    consolidated = {
+        "final_recall": ratio("found", "final", after), "must_not_score": ratio("absent", "must_not", after),
+        "no_duplicate_share": ratio("exactly_once", "final", after_no_dup) if after_no_dup else None,
+    } if after else None
     return {
+        "after_session": consolidated,
         "sequences": len(per_sequence),
         "final_recall": ratio("found", "final", per_sequence),
         "must_not_score": ratio("absent", "must_not", per_sequence),
@@ -70,15 +78,24 @@ def summarise(per_sequence: list[dict]) -> dict[str, Any]:
     }
 
 
+async def _current(res: Resources, user_id: str) -> list[dict]:
+    async with tenant_connection(res.pool, BENCH_TENANT) as conn:
+        return await list_memories(conn, tenant_id=BENCH_TENANT, user_id=user_id, limit=500)
+
+
 async def play_sequence(res: Resources, graph: Any, item: dict) -> dict[str, Any]:
-    """Play the turns for a new user and score what is current at the end."""
+    """Play the turns for a new user and score what is current at the end, then again after the session's
+    consolidation (run at once, as if the idle window had passed): `after_session`."""
     user_id = f"{item['id']}-{uuid.uuid4().hex[:6]}"
     thread_id = f"seq-{user_id}"
     for text in item["turns"]:
         await run_turn(graph, message=text, thread_id=thread_id, tenant_id=BENCH_TENANT, user_id=user_id, agent=None)
+    scored = score_sequence(item, await _current(res, user_id))
     async with tenant_connection(res.pool, BENCH_TENANT) as conn:
-        current = await list_memories(conn, tenant_id=BENCH_TENANT, user_id=user_id, limit=500)
-    return score_sequence(item, current)
+        sessions = await list_sessions(conn, tenant_id=BENCH_TENANT, user_id=user_id, idle_minutes=0)
+    for session in sessions:
+        await consolidate_session(res, session_id=session["id"], tenant_id=BENCH_TENANT, idle_minutes=0)
+    return {**scored, "after_session": score_sequence(item, await _current(res, user_id))}
 
 
 async def run_sequences(res: Resources, path: Path, progress: Any = None) -> dict[str, Any]:
@@ -102,6 +119,11 @@ def format_sequences(result: dict[str, Any], show_failures: bool = False) -> str
     ]
     if result["no_duplicate_share"] is not None:
         lines.append(f"  no-duplicate share      {result['no_duplicate_share']:.3f}")
+    if after := result.get("after_session"):
+        lines.append(f"  after session consolidation: final-state recall {after['final_recall']:.3f}, "
+                     f"must-not {after['must_not_score']:.3f}"
+                     + (f", no-duplicate {after['no_duplicate_share']:.3f}" if after["no_duplicate_share"] is not None
+                        else ""))
     lines.append("  by tag:")
     for tag, f in result["by_tag"].items():
         lines.append(f"    {tag:<18} n={f['sequences']:<3} final recall {f['final_recall']:.2f}"

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     extraction_model: str | None = Field(
         default=None, description="Model for the extraction pass (openai:<m> | gemini:<m> | fake); unset: rules only."
     )
+    extraction_learned: bool = Field(
+        default=True, description="Run the learned clause classifier after the rules (memory/learned); "
+        "false: rules only.")
     pool_max_size: int = 10
     turn_lock_ttl_seconds: float = Field(
         default=30, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
@@ -104,6 +107,10 @@ class Settings(BaseSettings):
     )
     shutdown_grace_seconds: float = Field(
         default=30, ge=0, description="On shutdown, how long running turns get to finish before they are cancelled.",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=7 * 24 * 60, description="A user's session ends after this many minutes without a "
+        "turn; a worker then consolidates what the session said.",
     )
 
     @property

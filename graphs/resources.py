@@ -27,6 +27,7 @@ from memory.checkpointer import open_checkpointer
 from memory.db import APP_ROLE, DatabaseUnavailable, allow_app_login, check_database, login_as, open_pool
 from memory.embedded import ServiceUrls, resolve_service_urls
 from memory.embeddings import Embedder, default_embedder
+from memory.learned.model import ClauseModel, load_model
 from memory.migrate import migrate
 from models.registry import ModelOptions, get_chat_model, warm_up
 
@@ -59,6 +60,11 @@ class Resources:
     def extraction_model(self) -> BaseChatModel | None:
         """The model of the extraction pass (MNEMO_EXTRACTION_MODEL), or None: rules only."""
         return self.chat_model(self.settings.extraction_model) if self.settings.extraction_model else None
+
+    def clause_model(self) -> ClauseModel | None:
+        """The learned extraction stage (the bundled clause classifier), or None when MNEMO_EXTRACTION_LEARNED
+        is off."""
+        return load_model() if self.settings.extraction_learned else None
 
     def with_settings(self, **changes: object) -> Resources:
         """The same pool, Redis, embedder and checkpointer under other settings (another chat model)."""

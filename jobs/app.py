@@ -22,6 +22,8 @@ from memory.migrate import ADVISORY_LOCK_ID
 log = logging.getLogger(__name__)
 
 EXTRACTION_QUEUE = "extraction"
+SESSIONS_QUEUE = "sessions"  # consolidation of ended sessions
+QUEUES = (EXTRACTION_QUEUE, SESSIONS_QUEUE)  # what `mnemo worker` runs
 SCHEMA_VERSION = importlib.metadata.version("procrastinate")
 
 SCHEMA_PRESENT_SQL = "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"

@@ -13,7 +13,7 @@ from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
-from jobs.app import EXTRACTION_QUEUE
+from jobs.app import QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +21,14 @@ log = logging.getLogger(__name__)
 async def retry_stalled_jobs(manager: JobManager, stalled_after_s: float) -> int:
     """Put the jobs of workers silent for `stalled_after_s` back in the queue; return how many."""
     retried = 0
-    for job in await manager.get_stalled_jobs(queue=EXTRACTION_QUEUE, seconds_since_heartbeat=stalled_after_s):
+    stalled = [job for queue in QUEUES
+               for job in await manager.get_stalled_jobs(queue=queue, seconds_since_heartbeat=stalled_after_s)]
+    for job in stalled:
         try:
             await manager.retry_job(job)
         except UniqueViolation:
-            # A newer job for the same message already waits; it cannot start while this one holds
-            # the message's lock, so this one ends here and that one does the work.
+            # A newer job for the same message (or session) already waits; it cannot start while this one
+            # holds their lock, so this one ends here and that one does the work.
             await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
             log.warning("stalled job %s (%s) dropped: a newer job covers it", job.id, job.call_string)
             continue

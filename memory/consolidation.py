@@ -23,6 +23,7 @@ from memory.cache import MemoryStores, refresh_context_memories
 from memory.db import tenant_connection
 from memory.embeddings import Embedder, aembed
 from memory.extraction import aextract_memories, apply_ops, ops_texts, to_memory_ops
+from memory.learned.model import ClauseModel
 from memory.threads import get_thread
 
 MESSAGE_SQL = """
@@ -43,6 +44,8 @@ class ExtractionResources(MemoryStores, Protocol):
     embedder: Embedder
 
     def extraction_model(self) -> BaseChatModel | None: ...
+
+    def clause_model(self) -> ClauseModel | None: ...
 
 
 async def message_tenant(res: ExtractionResources, message_id: UUID) -> str | None:
@@ -67,7 +70,8 @@ async def extract_message(res: ExtractionResources, message_id: UUID, tenant_id:
         if message is None or message["extracted_at"] is not None:
             return 0
         earlier = await (await conn.execute(CONTEXT_SQL, (message["thread_id"], message["seq"]))).fetchall()
-    found = await aextract_memories(message["content"], list(reversed(earlier)), res.extraction_model())
+    found = await aextract_memories(message["content"], list(reversed(earlier)), res.extraction_model(),
+                                    res.clause_model())
     ops = to_memory_ops(found, message["created_at"])
     vectors = await aembed(res.embedder, ops_texts(ops)) if ops.add or ops.forget else np.empty((0, 0))
     owner = {"tenant_id": message["tenant_id"], "user_id": message["user_id"]}

@@ -12,6 +12,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from memory.memories import MEMORY_COLUMNS
+from memory.sessions import SESSION_COLUMNS
 from memory.threads import THREAD_COLUMNS
 
 OWNER = "WHERE tenant_id = %(tenant)s AND user_id = %(user)s"
@@ -30,6 +31,7 @@ EXPORT_SQL: dict[str, str] = {
                         created_at FROM hints {OWNER} ORDER BY created_at, id""",
     "usage": f"""SELECT id, thread_id, message_id, model, input_tokens, output_tokens, cost_usd::float8 AS cost_usd,
                         latency_ms, created_at FROM usage {OWNER} ORDER BY created_at, id""",
+    "sessions": f"SELECT {SESSION_COLUMNS} FROM sessions {OWNER} ORDER BY started_at, id",
 }
 
 

@@ -18,6 +18,7 @@ and `POST /v1/memories/extract` call, so the preview, the turn and the benchmark
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -32,16 +33,20 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field, ValidationError
 
-from memory.extract_rules import CATEGORIES, Candidate, detect_language, refuses
+from memory.embeddings import default_embedder
+from memory.extract_rules import CATEGORIES, Candidate, Category, detect_language, refuses
 from memory.extract_rules import extract as extract_rules
 from memory.extract_rules.folding import fold
 from memory.extract_rules.sensitive import mentions_identifier
 from memory.extract_rules.values import clean_value
+from memory.learned.extract import review
+from memory.learned.model import ClauseModel, load_model
 from memory.memories import NewMemory, forget_memories, render, save_memories
 from memory.timeframes import parse_timeframe
 
 log = logging.getLogger(__name__)
 
+MAX_LEARNED_CHARS = 4000  # as the rules: a pasted document is not where users state facts about themselves
 MODEL_CONFIDENCE = 0.7  # below the rules' 0.85-0.95: a rule and the model agreeing keeps the rule's row
 DEFAULT_TEMPORARY = timedelta(days=7)  # a temporary state whose end we cannot read
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|je|j|moi|mon|ma|mes|nous|notre|nos|we|our)\b|\bj'",
@@ -67,9 +72,16 @@ def plain(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def extract_memories(text: str, context: list[dict] | None = None) -> list[dict]:
-    """The rule pass, cleaned and grounded, as plain dicts (the shape `POST /v1/memories/extract` returns)."""
-    return [asdict(c) for c in plain(extract_rules(text, context)) if grounded(c.value, text, context)]
+def extract_memories(text: str, context: list[dict] | None = None,
+                     learned: ClauseModel | None | Literal["bundled"] = "bundled") -> list[dict]:
+    """The rule pass, then the learned stage (`learned.extract.review`: `learned` is the clause model, by
+    default the bundled one; None for rules only), cleaned and grounded, as plain dicts (the shape
+    `POST /v1/memories/extract` returns)."""
+    found = extract_rules(text, context)
+    model = load_model() if learned == "bundled" else learned
+    if model is not None and text.strip() and not refuses(text):
+        found = review(text[:MAX_LEARNED_CHARS], found, model, default_embedder())
+    return [asdict(c) for c in plain(found) if grounded(c.value, text, context)]
 
 
 def worth_model_call(text: str, rule_found: list[dict]) -> bool:
@@ -87,7 +99,7 @@ def worth_model_call(text: str, rule_found: list[dict]) -> bool:
 # ------------------------------------------------------------------------------------------ model pass
 
 class ModelMemory(BaseModel):
-    category: Literal["profile", "preference", "constraint", "intent", "goal", "business", "fact"]
+    category: Category  # the seven names of `CATEGORIES`
     key: str = Field(description="category.snake_case_topic, e.g. profile.city, preference.music")
     value: str = Field(description="the value exactly as the user wrote it, in their language")
     polarity: Literal["positive", "negative"] = "positive"
@@ -171,10 +183,12 @@ def _merge(rules: list[dict], model: list[Candidate]) -> list[dict]:
 
 
 async def aextract_memories(
-    text: str, context: list[dict] | None = None, model: BaseChatModel | None = None
+    text: str, context: list[dict] | None = None, model: BaseChatModel | None = None,
+    learned: ClauseModel | None | Literal["bundled"] = "bundled",
 ) -> list[dict]:
-    """Rules, then the model when one is given and the message is worth it, merged and grounded."""
-    found = extract_memories(text, context)
+    """Rules and the learned stage (off the event loop: it embeds), then the model when one is given and the
+    message is worth it, merged and grounded."""
+    found = await asyncio.to_thread(extract_memories, text, context, learned)
     if model is None or refuses(text) or not worth_model_call(text, found):
         return found
     extraction = await model_extraction(model, text, context)

@@ -29,7 +29,8 @@ def extraction_context(messages: list) -> list[dict]:
 async def extract(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     messages = state["messages"]
     model = res.extraction_model() if res.settings.extraction == "inline" else None
-    found = await aextract_memories(text_of(last_user_message(messages)), extraction_context(messages), model)
+    found = await aextract_memories(text_of(last_user_message(messages)), extraction_context(messages), model,
+                                     res.clause_model())
     for candidate in found:
         EXTRACTED.labels(candidate["category"]).inc()
     return {"extracted": found}

@@ -24,6 +24,7 @@ from memory.extraction import apply_ops, ops_texts, to_memory_ops
 from memory.hints import insert_hints
 from memory.idempotency import complete_key, key_of
 from memory.rows import jsonable
+from memory.sessions import record_turn
 from memory.threads import ensure_thread, insert_message, touch_thread
 from memory.usage import record_usage
 from memory.users import ensure_user
@@ -81,6 +82,11 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         )
         written, forgotten = await apply_ops(
             conn, **owner, ops=ops, vectors=vectors[2:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
+        )
+        await record_turn(
+            conn, **owner, at=user_row["created_at"], learned=sum(m["action"] == "added" for m in written),
+            updated=sum(m["action"] == "updated" for m in written), forgotten=len(forgotten),
+            idle_minutes=res.settings.session_idle_minutes,
         )
         hints = still_true(state.get("hints", []), written, forgotten)
         await insert_hints(conn, **owner, thread_id=ctx.thread_id, message_id=reply_row["id"], hints=hints)

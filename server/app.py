@@ -15,7 +15,7 @@ from hardware.watch import watching
 from server.errors import ERROR_RESPONSES, install_error_handlers
 from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from server.ratelimit import parse_rate
-from server.routes import chat, graph, health, hints, me, memories, search, threads, usage
+from server.routes import chat, graph, health, hints, me, memories, search, sessions, threads, usage
 from server.runtime import AppRuntime
 
 
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
     app.state.runtime = runtime
     install_edge(app, settings)
     install_error_handlers(app)
-    for module in (health, chat, threads, search, memories, hints, graph, me, usage):
+    for module in (health, chat, threads, search, memories, hints, graph, me, usage, sessions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     for path in ("/metrics", "/metrics/"):  # answered at both, no redirect
         app.add_route(path, metrics, include_in_schema=False)

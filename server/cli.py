@@ -24,6 +24,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
 checkpoints_app = typer.Typer(help="LangGraph checkpoints: retention.", no_args_is_help=True)
 app.add_typer(checkpoints_app, name="checkpoints")
+train_app = typer.Typer(help="Train the learned parts from the repository's own data.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "extraction"  # the corpus of data/extraction/README.md
 console = Console()
 
 
@@ -289,40 +292,103 @@ def bench_turn(
 
 @bench_app.command("extraction")
 def bench_extraction(
-    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Single-message corpus (JSON Lines).")],
-    sequences: Annotated[Path | None, typer.Option(
-        dir_okay=False, help="Conversations file; default: <data stem>_sequences.jsonl beside it.")] = None,
+    data: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False,
+        help="Single-message corpus (JSON Lines); repeat for several. Default: the locked and the working split "
+             "of data/extraction/.")] = None,
+    sequences: Annotated[bool, typer.Option(
+        "--sequences/--no-sequences", help="Also play <data stem>_sequences.jsonl beside each file.")] = True,
     ids: str | None = typer.Option(None, help="Score a subset, e.g. dev-001..dev-080."),
     show_tags: bool = typer.Option(False, help="Also print figures per tag."),
     failures: bool = typer.Option(False, help="Print the sequences that end wrong."),
 ) -> None:
-    """Precision and recall of extraction on single messages (rules only unless MNEMO_EXTRACTION_MODEL
-    is set), then conversations played through the turn graph: final-state recall and must-not score."""
+    """Precision and recall of extraction on single messages, rules only beside rules + learned stage (+ the
+    model pass when MNEMO_EXTRACTION_MODEL is set), then conversations played through the turn graph with and
+    without the learned stage: final-state recall, must-not score, no-duplicate share."""
     from rich.progress import Progress
 
-    from bench.extraction import format_report, load_items, run_messages, select_ids
+    from bench.extraction import format_comparison, load_items, run_messages, select_ids
     from bench.sequences import format_sequences, run_sequences
     from graphs.resources import open_resources
+    from memory.extraction import extract_memories
 
-    subset = select_ids(load_items(data), ids) if ids else None
-    console.print(format_report(run_messages(data, subset), title=f"extraction {data.name}", show_tags=show_tags),
-                  markup=False, highlight=False)
-    sequences = sequences or data.with_name(f"{data.stem}_sequences.jsonl")
-    if not sequences.exists():
-        console.print(f"(no sequences file at {sequences}: skipped)")
+    files = data or [DATA_DIR / "mnemo_locked.jsonl", DATA_DIR / "mnemo_train.jsonl"]
+    for path in files:
+        subset = select_ids(load_items(path), ids) if ids else None
+        baseline = run_messages(path, subset, lambda text, context: extract_memories(text, context, learned=None))
+        result = run_messages(path, subset)
+        console.print(format_comparison(baseline, result, f"extraction {path.name}", show_tags=show_tags),
+                      markup=False, highlight=False)
+    if not sequences:
         return
 
-    async def play() -> dict:
-        resources = await open_resources()
+    async def play(path: Path, learned: bool) -> dict:
+        resources = (await open_resources()).with_settings(extraction_learned=learned)
         try:
             with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("playing conversations", total=None)
-                return await run_sequences(resources, sequences,
+                task = bar.add_task(f"playing {path.name}", total=None)
+                return await run_sequences(resources, path,
                                            progress=lambda done, total: bar.update(task, completed=done, total=total))
         finally:
             await resources.close()
 
-    console.print(format_sequences(_run(play()), show_failures=failures), markup=False, highlight=False)
+    for path in files:
+        conversations = path.with_name(f"{path.stem}_sequences.jsonl")
+        if not conversations.exists():
+            console.print(f"(no sequences file at {conversations}: skipped)")
+            continue
+        for learned in (False, True):
+            console.print(f"== conversations {conversations.name}, {'rules + learned' if learned else 'rules only'}")
+            console.print(format_sequences(_run(play(conversations, learned)), show_failures=failures),
+                          markup=False, highlight=False)
+
+
+@train_app.command("extractor")
+def train_extractor(
+    data: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Labelled messages (JSON Lines); repeat for several. Default: data/"
+        "extraction/mnemo_train.jsonl and tests/memory/extraction_practice.jsonl.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(dir_okay=False, help="Artifact to write (default: the bundled one).")
+    ] = None,
+    seed: int = typer.Option(0, help="Random seed: the same data and seed give the same weights."),
+) -> None:
+    """Train the clause classifier of the learned extraction stage (never on the locked split)."""
+    import json
+
+    from memory.embeddings import default_embedder
+    from memory.learned.model import ARTIFACT
+    from memory.learned.train import train
+
+    if any("locked" in path.name for path in data or ()):
+        _fail("refusing to train on a locked split: it is for measuring only (docs/benchmarks.md)")
+    with console.status("embedding clauses and fitting (about a minute on 2 cores)"):
+        metadata = train(default_embedder(), data, out=out or ARTIFACT, seed=seed)
+    console.print_json(json.dumps(metadata))
+    console.print(f"wrote {out or ARTIFACT}")
+
+
+@bench_app.command("extraction-cv")
+def bench_extraction_cv(
+    data: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Training split to fold.")] = None,
+    seed: int = typer.Option(0, help="Random seed of the fits."),
+) -> None:
+    """5-fold cross-validation of rules + learned stage on the training split, at several thresholds, beside
+    rules alone: how `memory.learned.train.THRESHOLD` was chosen (the locked split is not read)."""
+    from rich.progress import Progress
+
+    from bench.extraction_cv import cross_validate
+    from memory.embeddings import default_embedder
+    from memory.learned.train import DEFAULT_DATA
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("folds", total=None)
+        pooled = cross_validate(default_embedder(), data or DEFAULT_DATA[0], list(DEFAULT_DATA[1:]), seed=seed,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for name, f in pooled.items():
+        label = "rules only" if name == "rules" else f"rules + learned, threshold {name}"
+        console.print(f"{label:<34} P {f['precision']:.3f}  R {f['recall']:.3f}  "
+                      f"({f['extracted']} extracted, {f['expected']} expected)", highlight=False)
 
 
 @bench_app.command("retrieval")

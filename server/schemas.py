@@ -307,6 +307,8 @@ class Export(BaseModel):
     corrections: list[dict[str, Any]]
     hints: list[dict[str, Any]]
     usage: list[dict[str, Any]]
+    sessions: list[dict[str, Any]] = Field(default_factory=list, description="activity windows and what each "
+                                           "consolidation did")
 
 
 class UsageDay(BaseModel):
@@ -332,3 +334,26 @@ class UsageReport(BaseModel):
     until: date
     items: list[UsageDay] = Field(description="per UTC day and model, newest day first")
     totals: UsageTotals
+
+
+class Session(BaseModel):
+    """A window of the user's activity: it ends after MNEMO_SESSION_IDLE_MINUTES without a turn."""
+
+    id: str
+    started_at: datetime = Field(description="the first turn's time")
+    last_turn_at: datetime
+    ended_at: datetime | None = Field(description="the last turn's time once the session has ended, else null")
+    ended: bool
+    turns: int
+    learned: int = Field(description="memories added by the session's turns and its consolidation")
+    updated: int = Field(description="memories that replaced or merged others (turns and consolidation)")
+    forgotten: int = Field(description="memories deleted at the user's request")
+    consolidated_at: datetime | None = Field(description="when the background consolidation ran (once)")
+    consolidation: dict[str, Any] | None = Field(
+        description="what it did: {messages, extracted, learned, updated, reordered, merged, changes: "
+        "[{action, memory_id, key, value, ...}]}")
+
+
+class SessionPage(BaseModel):
+    items: list[Session] = Field(description="newest first")
+    next_cursor: str | None

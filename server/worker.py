@@ -1,9 +1,11 @@
-"""`mnemo worker`: one process running the durable queue's jobs (background extraction) until SIGTERM.
+"""`mnemo worker`: one process running the durable queue's jobs (background extraction, the consolidation
+of ended sessions) until SIGTERM.
 
 It opens `Resources` once (pool, Redis, embedder, models) for the job bodies, creates the queue's
 tables if needed, and runs procrastinate's worker, whose bookkeeping uses a small pool of its own
 (see jobs/app.py). Next to it, at start and then every `sweep_every_s`: stalled-job recovery (jobs
-of killed workers go back on the queue) and the sweep of pending user messages that no job covers.
+of killed workers go back on the queue), the sweep of pending user messages that no job covers, and
+the sweep of ended sessions (idle for MNEMO_SESSION_IDLE_MINUTES) not consolidated yet.
 SIGTERM or SIGINT stop it gracefully: no new job is taken, running ones get `shutdown_timeout_s` to
 finish, then are aborted and retried by the next worker.
 """
@@ -18,19 +20,21 @@ import socket
 
 from core.config import Settings
 from graphs.resources import Resources, open_resources
-from jobs.app import EXTRACTION_QUEUE, ensure_schema, queue, worker_connector
-from jobs.enqueue import requeue_unextracted
+from jobs.app import QUEUES, ensure_schema, queue, worker_connector
+from jobs.enqueue import requeue_ended_sessions, requeue_unextracted
 from jobs.stalled import retry_stalled_jobs
 
 log = logging.getLogger(__name__)
 
 
 async def _upkeep(res: Resources, *, stalled_after_s: float, pending_after_s: float) -> None:
-    """Recover stalled jobs, then enqueue pending messages left without a job."""
+    """Recover stalled jobs, then enqueue pending messages left without a job and ended sessions."""
     recovered = await retry_stalled_jobs(queue.job_manager, stalled_after_s)
     swept = await requeue_unextracted(res, older_than_s=pending_after_s)
-    if recovered or swept:
-        log.info("upkeep: %d stalled jobs retried, %d pending messages enqueued", recovered, swept)
+    ended = await requeue_ended_sessions(res, idle_minutes=res.settings.session_idle_minutes)
+    if recovered or swept or ended:
+        log.info("upkeep: %d stalled jobs retried, %d pending messages and %d ended sessions enqueued",
+                 recovered, swept, ended)
 
 
 async def _upkeep_forever(res: Resources, every_s: float, **limits: float) -> None:
@@ -54,8 +58,8 @@ async def run_worker(
     if stalled_after_s < 2 * heartbeat_s:
         raise ValueError("stalled_after_s must be at least twice heartbeat_s, or live workers look dead")
     if settings.extraction != "background":
-        log.warning("MNEMO_EXTRACTION=%s: turns extract inline and enqueue nothing; this worker only runs "
-                    "jobs already queued", settings.extraction)
+        log.warning("MNEMO_EXTRACTION=%s: turns extract inline and enqueue nothing; this worker runs the "
+                    "consolidation of ended sessions and jobs already queued", settings.extraction)
     res = resources or await open_resources(settings)
     connector = worker_connector(res.urls.database_url, concurrency)
     try:
@@ -67,7 +71,7 @@ async def run_worker(
             upkeep = None if once else asyncio.create_task(_upkeep_forever(res, sweep_every_s, **limits))
             try:
                 await queue.run_worker_async(
-                    queues=[EXTRACTION_QUEUE], name=f"mnemo-{socket.gethostname()}-{os.getpid()}",
+                    queues=list(QUEUES), name=f"mnemo-{socket.gethostname()}-{os.getpid()}",
                     concurrency=concurrency, wait=not once, additional_context={"resources": res},
                     update_heartbeat_interval=heartbeat_s, stalled_worker_timeout=stalled_after_s,
                     shutdown_graceful_timeout=shutdown_timeout_s, delete_jobs="successful",

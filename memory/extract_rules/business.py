@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import COMMA_CUT, apply_all, find
+from memory.extract_rules.finders import COMMA_CUT, find, search
+from memory.extract_rules.scope import Scope
 
 _COUNT = (r"(?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante"
           r"|cent|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
@@ -93,6 +94,6 @@ _GATE = re.compile(rf"\b(?:{_COUNT}|{_COMPANY_NOUN}|on|we|we're|nous|notre|nos|o
                    r"|hebergeur|bank|banque|just|juste|only|seulement|\d+|\w+aine|bosse|travaille|sell|switched|migre)\b")
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """Business statements in folded[start:end]."""
-    return apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+def candidates(scope: Scope) -> list[Candidate]:
+    """Business statements in a factual clause."""
+    return search(_FINDERS, scope, _GATE)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from memory.extract_rules.candidate import Candidate
+from memory.extract_rules.scope import Scope
 from memory.timeframes import find_timeframe
 
 # A statement ends at a reason, a contrast, a comment on itself, a bracket or a quote.
@@ -133,3 +134,10 @@ def apply_all(finders: tuple[Finder, ...], text: str, folded: str, start: int, e
             if cand := apply(finder, text, folded, ss, se, language, confidence_factor):
                 out.append(cand)
     return out
+
+
+def search(finders: tuple[Finder, ...], scope: Scope, gate: re.Pattern[str] | None = None) -> list[Candidate]:
+    """`apply_all` from the clause body, in a factual clause only (no question, no hypothetical)."""
+    if not scope.factual:
+        return []
+    return apply_all(finders, scope.text, scope.folded, scope.body, scope.end, scope.language, scope.factor, gate)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 
 from memory.extract_rules.candidate import Candidate
+from memory.extract_rules.patterns import OCCUPATIONS
+from memory.extract_rules.scope import Scope
 
 _CAP = re.compile(r"[A-ZÀ-Ý][\w'-]*(?:[ -][A-ZÀ-Ý][\w'-]*){0,2}")  # on the original text: "Tom", "New York"
 _PART = re.compile(r"[^,]+")
@@ -79,9 +81,10 @@ def _place(text: str, folded: str, start: int, end: int, capitalised: bool) -> t
     return start, start + len(value)
 
 
-def moves(text: str, folded: str, start: int, end: int, language: str) -> list[Candidate]:
+def moves(scope: Scope) -> list[Candidate]:
     """Where the user now lives (or comes from), said as a move, a settlement or a passing remark."""
-    text, folded, end = text[start:end], folded[start:end], end - start  # "^": the start of the sentence
+    start, end, language = scope.body, scope.end, scope.language
+    text, folded, end = scope.text[start:end], scope.folded[start:end], end - start  # "^": the start of the sentence
     start, out = 0, []
     for pattern, key, capitalised in ((_MOVE, "profile.location", False), (_MOVE_FROM, "profile.location", False),
                                       (_LEFT_FOR, "profile.location", True), (_HERE, "profile.location", True),
@@ -96,10 +99,10 @@ def moves(text: str, folded: str, start: int, end: int, language: str) -> list[C
     return out
 
 
-def introduction(text: str, folded: str, start: int, end: int, language: str, occupation: re.Pattern[str]
-                 ) -> list[Candidate]:
+def introduction(scope: Scope) -> list[Candidate]:
     """"Tom, maths teacher in Bristol": a name then an age, a job and a city, separated by commas."""
-    text, folded, end = text[start:end], folded[start:end], end - start
+    start, end, language = scope.body, scope.end, scope.language
+    text, folded, end = scope.text[start:end], scope.folded[start:end], end - start
     start = 0
     m = _INTRO.match(folded, start, end)
     if not m:
@@ -116,13 +119,13 @@ def introduction(text: str, folded: str, start: int, end: int, language: str, oc
         if not raw:
             continue
         if n == 0:
-            if _CAP.fullmatch(raw) and low.split()[0] not in _NOT_NAME and not occupation.search(low):
+            if _CAP.fullmatch(raw) and low.split()[0] not in _NOT_NAME and not OCCUPATIONS.search(low):
                 out.append(Candidate("profile", "profile.name", raw, "positive", 0.8, language, raw))
                 continue
             return []
         if age := _AGE.match(low):
             out.append(Candidate("profile", "profile.age", raw[:age.end("v")], "positive", 0.8, language, raw))
-        elif occupation.search(low):
+        elif OCCUPATIONS.search(low):
             at = _JOB_PLACE.search(low)
             job = raw[:at.start()] if at else raw
             out.append(Candidate("profile", "profile.occupation", job, "positive", 0.8, language, raw))
@@ -134,26 +137,27 @@ def introduction(text: str, folded: str, start: int, end: int, language: str, oc
     return out if len(out) > 1 else []
 
 
-def job(text: str, folded: str, start: int, end: int, language: str, occupation: re.Pattern[str]
-        ) -> list[Candidate]:
+def job(scope: Scope) -> list[Candidate]:
     """A job change ("Starting as a UX designer at a startup next Monday") and "je suis kiné à Tours"."""
+    text, folded, start, end, language = scope.text, scope.folded, scope.body, scope.end, scope.language
     out = []
     if m := _NEW_JOB.search(folded, start, end):
         cut = _JOB_PLACE.search(folded, m.end(), end) or _PLACE_END.search(folded, m.end(), end)
         stop = cut.start() if cut else end
         value = text[m.end():stop].strip(" .!")
-        if value and len(value.split()) <= 4 and occupation.search(folded[m.end():stop]):
+        if value and len(value.split()) <= 4 and OCCUPATIONS.search(folded[m.end():stop]):
             out.append(Candidate("profile", "profile.occupation", value, "positive", 0.8, language,
                                  text[m.start():stop]))
     m = _JOB_IN_CITY.search(folded, start, end)
-    if m and occupation.search(m.group("job")) and (place := _place(text, folded, m.end(), end, True)):
+    if m and OCCUPATIONS.search(m.group("job")) and (place := _place(text, folded, m.end(), end, True)):
         out.append(Candidate("profile", "profile.location", text[place[0]:place[1]], "positive", 0.75, language,
                              text[m.start():place[1]]))
     return out
 
 
-def corrected_name(text: str, folded: str, start: int, end: int, language: str) -> list[Candidate]:
+def corrected_name(scope: Scope) -> list[Candidate]:
     """"pardon, c'est Anna avec deux n": the name after a correction cue."""
+    text, folded, start, end, language = scope.text, scope.folded, scope.body, scope.end, scope.language
     if not _CORRECTION.search(folded, start, end):
         return []
     m = _CORRECTED_NAME.search(folded, start, end)

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import COMMA_CUT, apply_all, find
+from memory.extract_rules.finders import COMMA_CUT, find, search
+from memory.extract_rules.scope import Scope
 
 _MONEY = (r"(?:[$€£]\s*\d[\d\s.,]*(?:k|m)?|\d[\d\s.,]*(?:k|m)?\s*(?:[$€£]|euros?|eur|dollars?|usd|pounds?|gbp"
 r"|balles|bucks|quid"
@@ -37,6 +38,6 @@ _FINDERS = (
 )
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """Money caps and time rules in folded[start:end]."""
-    return apply_all(_FINDERS, text, folded, start, end, language, factor)
+def candidates(scope: Scope) -> list[Candidate]:
+    """Money caps and time rules in a factual clause."""
+    return search(_FINDERS, scope)

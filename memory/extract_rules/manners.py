@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from memory.extract_rules.candidate import Candidate
+from memory.extract_rules.scope import Scope
 
 _FORM = (r"(?:emojis?|emoticones?|smileys?|jargon|bullet(?:\s+points?|s)?|listes?(?:\s+a\s+puces)?|puces"
 r"|tables?|tableaux?"
@@ -48,8 +49,11 @@ r"|story|histoire"
                    r"|synthese|traduction|translation|draft|brouillon|tableau|table|chart|graphique|schema)\b")
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """A standing request about the form of answers in folded[start:end] (one clause)."""
+def candidates(scope: Scope) -> list[Candidate]:
+    """A standing request about the form of answers, in a factual clause (from its body)."""
+    if not scope.factual:
+        return []
+    text, folded, start, end = scope.text, scope.folded, scope.body, scope.end
     if _ONE_OFF.search(folded, start, end):
         return []
     form = _FORM_RE.search(folded, start, end)
@@ -69,5 +73,5 @@ def candidates(text: str, folded: str, start: int, end: int, language: str, fact
     negative = bool(addressed and addressed.group("neg")) or bool(verdict and verdict.group("bad"))
     value = text[form.start():form.end()]
     return [Candidate("preference", "preference.style", value, "negative" if negative else "positive",
-                      round(0.75 * factor, 2), language, text[start:end].strip())]
+                      round(0.75 * scope.factor, 2), scope.language, text[start:end].strip())]
 

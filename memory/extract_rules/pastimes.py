@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import COMMA_CUT, apply_all, comma_cut_before, find
+from memory.extract_rules.finders import COMMA_CUT, comma_cut_before, find, search
+from memory.extract_rules.scope import Scope
 
 _STOP = comma_cut_before(r"for|since|every|each|twice|once|with|avec|depuis|in|at|dans|chez|tous|toutes|chaque"
                          r"|le\s+(?:week-?end|samedi|dimanche|lundi|mardi|mercredi|jeudi|vendredi|soir|matin)"
@@ -47,6 +48,6 @@ _FINDERS = (
 _GATE = re.compile(r"\b(?:i|we|je|j|on|jai|nous|my|mon|ma)\b")
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """Hobbies, side projects and purchases in folded[start:end]."""
-    return apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+def candidates(scope: Scope) -> list[Candidate]:
+    """Hobbies, side projects and purchases in a factual clause."""
+    return search(_FINDERS, scope, _GATE)

@@ -13,6 +13,8 @@ from dataclasses import replace
 
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.finders import Finder, apply, apply_first, find
+from memory.extract_rules.scope import Scope
+from memory.extract_rules.situation import temporary
 from memory.timeframes import find_timeframe
 
 _LONG_HORIZON = re.compile(
@@ -126,9 +128,12 @@ _GATE = re.compile(
 )
 
 
-def candidates(text: str, folded: str, start: int, body: int, end: int, language: str, factor: float
-               ) -> list[Candidate]:
-    """At most one plan per clause: an explicit goal, a want, a will/must, or a date-fronted action."""
+def candidates(scope: Scope) -> list[Candidate]:
+    """At most one plan per factual clause: an explicit goal, a want, a will/must, or a date-fronted action."""
+    if not scope.factual or temporary(scope):  # "cette semaine je suis à Porto" is a state that expires, not a plan
+        return []
+    text, folded, start, body, end = scope.text, scope.folded, scope.start, scope.body, scope.end
+    language, factor = scope.language, scope.factor
     has_time = find_timeframe(folded, start, end) is not None
     if not has_time and not _GATE.search(folded, start, end):
         return []

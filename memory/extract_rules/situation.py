@@ -8,6 +8,7 @@ import re
 
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.finders import COMMA_CUT, apply_all, find
+from memory.extract_rules.scope import Scope
 
 _BE = r"(?:i\s*'?\s*m|i\s+am|im|je\s+suis|jsuis|j'\s*suis)\s+(?:(?:also|aussi|completely|totally|partially|legally"
 _BE += r"|severely|a\s+bit|un\s+peu|tres|very|really|vraiment|atteinte?\s+d[e']|born)\s+)*"
@@ -171,8 +172,12 @@ _LIFE_GATE = re.compile(
 )
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """Situation facts in folded[start:end]."""
+def candidates(scope: Scope) -> list[Candidate]:
+    """Situation facts in a factual clause (from its body)."""
+    if not scope.factual:
+        return []
+    text, folded, start, end = scope.text, scope.folded, scope.body, scope.end
+    language, factor = scope.language, scope.factor
     gated = _GATE.search(folded, start, end) is not None  # shared by _FINDERS and _MORE
     found = ((apply_all(_FINDERS, text, folded, start, end, language, factor) if gated else [])
              + apply_all(_LIFE, text, folded, start, end, language, factor, _LIFE_GATE))
@@ -180,14 +185,17 @@ def candidates(text: str, folded: str, start: int, end: int, language: str, fact
     return found + [c for c in more if not any(c.value in f.value or f.value in c.value for f in found)]
 
 
-def temporary_state(text: str, folded: str, start: int, end: int, language: str) -> Candidate | None:
-    """"Cette semaine je suis à Lisbonne", "I'm in New York for two weeks": a place that expires."""
+def temporary(scope: Scope) -> list[Candidate]:
+    """"Cette semaine je suis à Lisbonne", "I'm in New York for two weeks": a place that expires (factual clause)."""
+    if not scope.factual:
+        return []
+    text, folded, start, end = scope.text, scope.folded, scope.body, scope.end
     period = _TEMPORARY.search(folded, start, end)
     if not period:
-        return None
+        return []
     m = _STATE.search(folded, start, end)
     if not m:
-        return None
+        return []
     vs, ve = m.span("v")
     cut = _TIME_IN_VALUE.search(folded, vs, ve)
     value_end = cut.start() if cut else ve
@@ -196,9 +204,9 @@ def temporary_state(text: str, folded: str, start: int, end: int, language: str)
     while value_end > vs and folded[value_end - 1] in " .!?;:":
         value_end -= 1
     if value_end <= vs or len(folded[vs:value_end].split()) > 5:
-        return None
+        return []
     duration = text[period.start():period.end()]
     named = any(word[:1].isupper() for word in text[vs:value_end].split())  # "en mode nomade à Bali"
     key = "fact.temporary_location" if named or "remote" in folded[m.start():vs] else "fact.temporary_state"
-    return Candidate("fact", key, text[vs:value_end], "positive", 0.8, language, text[m.start():value_end],
-                     duration=duration)
+    return [Candidate("fact", key, text[vs:value_end], "positive", 0.8, scope.language, text[m.start():value_end],
+                      duration=duration)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from memory.extract_rules.candidate import Candidate
-from memory.extract_rules.finders import COMMA_CUT, apply_all, find
+from memory.extract_rules.finders import COMMA_CUT, find, search
+from memory.extract_rules.scope import Scope
 
 _WITH_ME = r"(?:with\s+me|for\s+me|when\s+(?:talking|writing)\s+to\s+me|avec\s+moi|pour\s+moi|quand\s+tu\s+me\s+\w+)"
 _VERB_EN = (r"(?:use|using|send|sending|put|putting|add|adding|give|giving|write|writing|include|including|show|showing"
@@ -54,7 +55,7 @@ _GATE = re.compile(r"\b(?:with\s+me|for\s+me|avec\s+moi|pour\s+moi|keep|prefer|p
                    r"|plus\s+facile|dealbreaker)\b|\bme\s+\w+|moi\b")
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str, factor: float) -> list[Candidate]:
-    """Lasting instructions about the way to answer, in folded[start:end]."""
-    found = apply_all(_FINDERS, text, folded, start, end, language, factor, _GATE)
+def candidates(scope: Scope) -> list[Candidate]:
+    """Lasting instructions about the way to answer, in a factual clause."""
+    found = search(_FINDERS, scope, _GATE)
     return [c for c in found if not _VAGUE.fullmatch(c.value.lower())]

@@ -3,8 +3,8 @@
 
 Why a module of its own: these wordings put the object first or drop the subject, so the clause-initial
 statement rules cannot see them; they are searched in the whole sentence (a dislocated "Les séries, j'en suis
-accro" spans two clauses). The caller decides the topic key from the value and has already dropped questions,
-hypotheticals and reported speech.
+accro" spans two clauses). The topic key comes from the value (see `topics`); the walk has already dropped
+questions, hypotheticals and reported speech.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from dataclasses import replace
 
 from memory.extract_rules.candidate import Candidate
 from memory.extract_rules.finders import apply, comma_cut_before, find
+from memory.extract_rules.folding import fold
+from memory.extract_rules.scope import Scope
+from memory.extract_rules.topics import BAD_FIRST, preference_key
 
 _OBJ = r"(?P<v>[^,.!?;:>]{1,50}?)"  # a fronted object: a few words before the trigger
 _DE = r"(?:\s+(?:de\s+la|de\s+l'|des|du|de|of(?:\s+the)?)\s+|\s+d'\s*)"
@@ -98,12 +101,12 @@ _NOT_A_TASTE = re.compile(r"(?:it|that|this|ca|cela|ceci|you|toi|vous|him|her|th
 _SENTENCE_FINDERS = tuple(replace(finder, cut=_ENDS, max_words=8) for finder in _FINDERS)
 
 
-def candidates(text: str, folded: str, start: int, end: int, language: str) -> list[Candidate]:
-    """Tastes in folded[start:end] (one sentence, fillers skipped); keys are "preference" for the caller to refine."""
-    text, folded = text[start:end], folded[start:end]  # "^" then means the start of the sentence
+def candidates(scope: Scope) -> list[Candidate]:
+    """Tastes in one sentence (fillers skipped), keyed by topic."""
+    text, folded = scope.text[scope.body:scope.end], scope.folded[scope.body:scope.end]  # "^": the sentence start
     out = []
     for finder in _SENTENCE_FINDERS:
-        cand = apply(finder, text, folded, 0, len(folded), language)
+        cand = apply(finder, text, folded, 0, len(folded), scope.language)
         if cand is None:
             continue
         at = text.find(cand.span)
@@ -113,7 +116,10 @@ def candidates(text: str, folded: str, start: int, end: int, language: str) -> l
         ve = vs + len(cand.value)
         lead = _LEAD.match(folded, vs, ve)
         vs = lead.end() if lead else vs
-        if vs < ve and not _NOT_A_TASTE.match(folded, vs, ve):
-            out.append(replace(cand, value=text[vs:ve]))
+        if vs >= ve or _NOT_A_TASTE.match(folded, vs, ve):
+            continue
+        words = fold(text[vs:ve]).split()
+        if words and words[0] not in BAD_FIRST and (key := preference_key(text[vs:ve], None)):
+            out.append(replace(cand, value=text[vs:ve], key=key))
     return out
 

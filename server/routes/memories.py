@@ -111,7 +111,8 @@ async def extract_preview(body: ExtractRequest, runtime: Runtime, caller: Caller
     """The memories a message would produce (rules, and the extraction model if one is set); nothing
     is stored."""
     context = [t.model_dump() for t in body.context] if body.context else None
-    return {"memories": await aextract_memories(body.text, context, runtime.resources.extraction_model())}
+    return {"memories": await aextract_memories(body.text, context, runtime.resources.extraction_model(),
+                                               runtime.resources.clause_model())}
 
 
 @router.post("/bulk", response_model=MemoryBulkCreated, status_code=201)

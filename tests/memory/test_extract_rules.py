@@ -1,4 +1,4 @@
-"""Tests for the statement rules of the memory extractor (memory/extract_rules/statements.py)."""
+"""Tests for the rule pass of the memory extractor (memory/extract_rules/: the walk and its registered rules)."""
 
 import time
 

@@ -137,7 +137,7 @@ async def collect_ids(client: httpx.AsyncClient, victim: Victim) -> None:
     ids = victim.ids
     for kind, section in (("thread", "threads"), ("message", "messages"), ("memory", "memories"),
                           ("hint", "hints"), ("usage", "usage"), ("correction", "corrections"),
-                          ("api_key", "api_keys")):
+                          ("api_key", "api_keys"), ("session", "sessions")):
         ids[kind] = [str(row["id"]) for row in export[section]]
     ids["checkpoint"] = [item["id"] for thread in ids["thread"] for item in
                          (await ok(client.get(f"/v1/threads/{thread}/history", headers=h)))["items"]]
@@ -145,7 +145,7 @@ async def collect_ids(client: httpx.AsyncClient, victim: Victim) -> None:
         page = await ok(client.get(path, params={"limit": 1}, headers=h))
         assert page["next_cursor"], page
         victim.cursors[kind] = page["next_cursor"]
-    for kind in ("thread", "message", "memory", "hint", "usage", "correction", "checkpoint"):
+    for kind in ("thread", "message", "memory", "hint", "usage", "correction", "checkpoint", "session"):
         assert ids[kind], f"alice has no {kind}: the seeding no longer covers it"
 
 

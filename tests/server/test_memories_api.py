@@ -88,7 +88,7 @@ async def test_export_holds_everything_of_the_caller_only(client, auth, resource
     assert r.status_code == 200, r.text
     data = r.json()
     assert set(data) == {"exported_at", "user", "api_keys", "threads", "messages", "memories", "corrections",
-                         "hints", "usage"}
+                         "hints", "usage", "sessions"}
     assert data["user"]["user_id"] == principal.user_id
     assert [t["id"] for t in data["threads"]] == [chat["thread_id"]]
     assert [m["content"] for m in data["messages"] if m["role"] == "user"] == [
@@ -98,6 +98,7 @@ async def test_export_holds_everything_of_the_caller_only(client, auth, resource
         ("Nantes", "Rennes", "typo")]
     assert len(data["usage"]) == 2 and all(u["model"] for u in data["usage"])
     assert data["api_keys"] and "key_hash" not in data["api_keys"][0]
+    assert [(s["turns"], s["learned"], s["updated"]) for s in data["sessions"]] == [(2, 1, 1)]
     assert "Paris" not in r.text and "embedding" not in r.text
 
 
