@@ -96,6 +96,9 @@ async def save_memories(
     ("added" or "updated", and `supersedes` for an update). A restatement writes nothing."""
     written: list[dict] = []
     for memory, embedding in zip(memories, embeddings, strict=True):
+        if (memory.metadata or {}).get("extractor") == "learned" and await _restated(
+                conn, tenant_id=tenant_id, user_id=user_id, memory=memory):
+            continue
         keys = [memory.key, *([ENDS_TEMPORARY[memory.key]] if memory.key in ENDS_TEMPORARY else [])]
         rows = await (await conn.execute(CURRENT_FOR_KEY_SQL, (tenant_id, user_id, keys))).fetchall()
         expired = [r["id"] for r in rows if r["expired"]]
@@ -126,6 +129,21 @@ async def save_memories(
             await conn.execute(LINK_SUPERSEDED_SQL, (row["id"], to_close))
         written.append({**row, "action": "updated" if to_close else "added", "supersedes": to_close})
     return written
+
+
+RESTATED_SQL = f"""
+SELECT 1 FROM memories
+WHERE tenant_id = %(tenant)s AND user_id = %(user)s AND category = %(category)s AND polarity = %(polarity)s
+  AND {CURRENT} AND (strpos(lower(%(value)s), lower(value)) > 0 OR strpos(lower(value), lower(%(value)s)) > 0)
+LIMIT 1"""
+
+
+async def _restated(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory: NewMemory) -> bool:
+    """A memory found by the learned stage only says again what a current memory of its category holds
+    ("still vegan" beside "vegan"): its key is a guess, so an exact key match is not needed to see it."""
+    return await (await conn.execute(RESTATED_SQL, {
+        "tenant": tenant_id, "user": user_id, "category": memory.category, "polarity": memory.polarity,
+        "value": memory.value})).fetchone() is not None
 
 
 async def find_current(conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, value: str) -> dict | None:

@@ -27,3 +27,4 @@ class Candidate:
     action: str = "add"
     duration: str | None = None
     timeframe: str | None = None
+    extractor: str = "rules"  # "learned" for the clause classifier's (memory/learned)

@@ -71,6 +71,6 @@ def review(text: str, found: list[Candidate], model: ClauseModel, embedder: Embe
         out.append(Candidate(
             category=category, key=_key(category, value, key_probabilities[n], model), value=value,
             polarity=polarity, confidence=round(LEARNED_CONFIDENCE * float(probabilities[n, best]), 2),
-            language=language, span=text[clause.start:clause.end],
+            language=language, span=text[clause.start:clause.end], extractor="learned",
         ))
     return out

@@ -140,3 +140,16 @@ async def test_correction_supersedes_and_records_old_and_new_value(resources, pr
     async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         with pytest.raises(NotCurrent):
             await correct_memory(conn, **owner, memory_id=old["id"], new=new, embedding=vector)
+
+
+async def test_a_learned_restatement_under_another_key_writes_nothing(resources, principal):
+    await _save(resources, principal, NewMemory("constraint", "constraint.diet", "vegan"))
+    learned = {"extractor": "learned"}
+    again = await _save(resources, principal,
+                        NewMemory("constraint", "constraint.still", "still vegan", metadata=learned))
+    assert again == []
+    other = await _save(resources, principal,
+                        NewMemory("constraint", "constraint.allergy", "peanuts", metadata=learned))
+    assert [m["value"] for m in other] == ["peanuts"]
+    ruled = await _save(resources, principal, NewMemory("constraint", "constraint.diet_note", "strict vegan"))
+    assert [m["value"] for m in ruled] == ["strict vegan"]  # the rules' keys are trusted as they are
