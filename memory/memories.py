@@ -177,7 +177,7 @@ FORGET_BY_WORDS_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(words)s) || websearch_to_tsquery('french', %(words)s) AS tsq)
 DELETE FROM memories m USING q
 WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND m.tsv @@ q.tsq
-RETURNING m.id, m.category, m.key, m.value"""
+RETURNING m.id, m.category, m.key, m.value, m.source_message_id"""
 # No row shares a word with the phrase ("my banks" -> "account at Boursorama"): the one current memory
 # closest in meaning, if close enough, and the rows it superseded.
 FORGET_NEAREST_SQL = f"""
@@ -187,7 +187,11 @@ WITH nearest AS (
     ORDER BY embedding <=> %(embedding)s LIMIT 1)
 DELETE FROM memories m USING nearest
 WHERE m.tenant_id = %(tenant)s AND m.user_id = %(user)s AND (m.id = nearest.id OR m.superseded_by = nearest.id)
-RETURNING m.id, m.category, m.key, m.value"""
+RETURNING m.id, m.category, m.key, m.value, m.source_message_id"""
+# The messages that stated a forgotten memory stay in their thread (the user's record) but leave search.
+MARK_FORGOTTEN_SQL = """
+UPDATE messages SET metadata = metadata || '{"forgotten": true}'::jsonb
+WHERE tenant_id = %s AND user_id = %s AND id = ANY(%s)"""
 FORGET_MAX_DISTANCE = 0.5  # cosine similarity above 0.5 between the retracted phrase and the memory
 # Words of a retraction that name no topic ("the depression thing", "ce truc", "mon allergie" -> "allergie"):
 # a possessive or an article would match every memory that happens to hold it.
@@ -209,14 +213,17 @@ async def forget_memories(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, phrase: str, embedding: np.ndarray
 ) -> list[dict]:
     """Delete the memories, current or past, about what `phrase` names, and nothing else: those sharing one
-    of its topic words, or else the one closest in meaning. Returns the deleted rows."""
+    of its topic words, or else the one closest in meaning; the messages that stated them are marked
+    `forgotten` and leave search (they stay in their thread). Returns the deleted rows."""
     params = {"tenant": tenant_id, "user": user_id, "words": " or ".join(forget_words(phrase)),
               "embedding": embedding, "max_distance": FORGET_MAX_DISTANCE}
-    if params["words"]:
-        deleted = await (await conn.execute(FORGET_BY_WORDS_SQL, params)).fetchall()
-        if deleted:
-            return deleted
-    return await (await conn.execute(FORGET_NEAREST_SQL, params)).fetchall()
+    deleted = await (await conn.execute(FORGET_BY_WORDS_SQL, params)).fetchall() if params["words"] else []
+    if not deleted:
+        deleted = await (await conn.execute(FORGET_NEAREST_SQL, params)).fetchall()
+    sources = [row["source_message_id"] for row in deleted if row["source_message_id"] is not None]
+    if sources:
+        await conn.execute(MARK_FORGOTTEN_SQL, (tenant_id, user_id, sources))
+    return [{k: v for k, v in row.items() if k != "source_message_id"} for row in deleted]
 
 
 async def delete_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID) -> bool:

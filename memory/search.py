@@ -92,7 +92,8 @@ _WHEN = """(%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
       AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)"""
 _MEMORY_WHERE = f"""{_OWNER} AND {CURRENT}
       AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s)) AND {_WHEN}"""
-_MESSAGE_WHERE = f"""{_OWNER}
+_NOT_FORGOTTEN = """NOT (metadata @> '{"forgotten": true}')"""  # a message whose memory the user had forgotten
+_MESSAGE_WHERE = f"""{_OWNER} AND {_NOT_FORGOTTEN}
       AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
       AND (%(exclude_thread)s::text IS NULL OR thread_id <> %(exclude_thread)s) AND {_WHEN}"""
 
@@ -108,10 +109,10 @@ msg_adjacent AS (
   SELECT n.id, %(neighbour_weight)s * f.rrf AS rrf
   FROM msg_fused f JOIN messages c ON c.id = f.id
   CROSS JOIN LATERAL (
-    (SELECT id FROM messages b WHERE b.thread_id = c.thread_id AND b.seq < c.seq AND {_WHEN}
+    (SELECT id FROM messages b WHERE b.thread_id = c.thread_id AND b.seq < c.seq AND {_WHEN} AND {_NOT_FORGOTTEN}
      ORDER BY b.seq DESC LIMIT 1)
     UNION ALL
-    (SELECT id FROM messages a WHERE a.thread_id = c.thread_id AND a.seq > c.seq AND {_WHEN}
+    (SELECT id FROM messages a WHERE a.thread_id = c.thread_id AND a.seq > c.seq AND {_WHEN} AND {_NOT_FORGOTTEN}
      ORDER BY a.seq LIMIT 1)) n
 ),
 msg_hits AS (

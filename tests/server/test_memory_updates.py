@@ -93,6 +93,10 @@ async def test_what_was_forgotten_is_in_the_answer_and_the_stream(client, auth):
     thread = (await _say(client, auth, "I love jazz."))["thread_id"]
     answer = await _say(client, auth, "Forget what I told you about jazz.", thread)
     assert [m["value"] for m in answer["forgotten"]] == ["jazz"]
+    found = (await client.post("/v1/search", json={"query": "jazz", "types": ["message"]}, headers=auth)).json()
+    assert not any(r["content"] == "I love jazz." for r in found["results"]), found  # the message left search
+    history = (await client.get(f"/v1/threads/{thread}/messages", headers=auth)).json()["items"]
+    assert "I love jazz." in [m["content"] for m in history]  # but stays in its thread
     await _say(client, auth, "I love rap.", thread)
     events = await _say(client, auth, "Please forget what I said about rap.", thread, stream=True)
     forgets = [d for k, d in events if k == "forget"]
