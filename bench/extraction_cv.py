@@ -8,6 +8,7 @@ thresholds extract the fold's messages, scored as the corpus README says. The th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from memory.extract_rules.candidate import CATEGORIES
 from memory.extraction import extract_memories
 from memory.learned import train as training
 from memory.learned.features import clause_features
-from memory.learned.model import ClauseModel
 
 __all__ = ["FOLDS", "cross_validate"]
 
@@ -42,9 +42,7 @@ def cross_validate(embedder: Embedder, data: Path, extra: list[Path], thresholds
         rows = np.flatnonzero(fold_of_clause != fold)
         model = training.fit(x[rows], [found[n] for n in rows], seed=seed)
         for threshold in thresholds:
-            tuned = ClauseModel(model.category_weights, model.category_bias,
-                                np.full(len(CATEGORIES), threshold, dtype=np.float32), model.key_weights,
-                                model.key_bias, model.keys, {})
+            tuned = replace(model, thresholds=np.full(len(CATEGORIES), threshold, dtype=np.float32))
             totals[f"{threshold:.2f}"].append(
                 score_messages(test, lambda t, c, m=tuned: extract_memories(t, c, learned=m))["overall"])
         if progress:

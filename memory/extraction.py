@@ -37,6 +37,7 @@ from memory.embeddings import default_embedder
 from memory.extract_rules import CATEGORIES, Candidate, Category, detect_language, refuses
 from memory.extract_rules import extract as extract_rules
 from memory.extract_rules.folding import fold
+from memory.extract_rules.guards import MAX_CHARS
 from memory.extract_rules.sensitive import mentions_identifier
 from memory.extract_rules.values import clean_value
 from memory.learned.extract import review
@@ -46,7 +47,6 @@ from memory.timeframes import parse_timeframe
 
 log = logging.getLogger(__name__)
 
-MAX_LEARNED_CHARS = 4000  # as the rules: a pasted document is not where users state facts about themselves
 MODEL_CONFIDENCE = 0.7  # below the rules' 0.85-0.95: a rule and the model agreeing keeps the rule's row
 DEFAULT_TEMPORARY = timedelta(days=7)  # a temporary state whose end we cannot read
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|me|je|j|moi|mon|ma|mes|nous|notre|nos|we|our)\b|\bj'",
@@ -80,7 +80,7 @@ def extract_memories(text: str, context: list[dict] | None = None,
     found = extract_rules(text, context)
     model = load_model() if learned == "bundled" else learned
     if model is not None and text.strip() and not refuses(text):
-        found = review(text[:MAX_LEARNED_CHARS], found, model, default_embedder())
+        found = review(text[:MAX_CHARS], found, model, default_embedder())
     return [asdict(c) for c in plain(found) if grounded(c.value, text, context)]
 
 

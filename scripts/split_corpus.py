@@ -33,6 +33,7 @@ def _ids(path: Path) -> set[str]:
 
 def main(paths: list[str]) -> None:
     added: dict[str, int] = {}
+    known: dict[str, set[str]] = {}
     for source in map(Path, paths):
         for line in source.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -40,8 +41,10 @@ def main(paths: list[str]) -> None:
             item = json.loads(line)
             name = ("mnemo_locked" if locked(item["id"]) else "mnemo_train") + ("_sequences" if "turns" in item else "")
             target = DATA / f"{name}.jsonl"
-            if item["id"] in _ids(target):
+            seen = known.setdefault(name, _ids(target))
+            if item["id"] in seen:
                 continue
+            seen.add(item["id"])
             with target.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(item, ensure_ascii=False) + "\n")
             added[name] = added.get(name, 0) + 1

@@ -8,6 +8,7 @@ new subject ("I live in Oslo, and I love hiking" -> two clauses; "jazz, rock and
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from memory.extract_rules.folding import fold
 
@@ -22,25 +23,12 @@ _BREAK = re.compile(
 MIN_CHARS = 3
 
 
-class Clause(tuple):
-    """(start, end, question): offsets into the message, and whether its sentence asks something."""
+class Clause(NamedTuple):
+    """Offsets into the message, and whether its sentence asks something."""
 
-    __slots__ = ()
-
-    def __new__(cls, start: int, end: int, question: bool) -> Clause:
-        return super().__new__(cls, (start, end, question))
-
-    @property
-    def start(self) -> int:
-        return self[0]
-
-    @property
-    def end(self) -> int:
-        return self[1]
-
-    @property
-    def question(self) -> bool:
-        return self[2]
+    start: int
+    end: int
+    question: bool
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -47,5 +47,5 @@ def ngram_features(texts: list[str]) -> np.ndarray:
 def clause_features(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """[embedding | n-grams] per clause, float32."""
     if not texts:
-        return np.zeros((0, 384 + HASH_BUCKETS), dtype=np.float32)
+        return np.zeros((0, getattr(embedder, "dim", 384) + HASH_BUCKETS), dtype=np.float32)
     return np.hstack([np.asarray(embedder.embed(texts), dtype=np.float32), ngram_features(texts)])

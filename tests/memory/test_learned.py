@@ -98,5 +98,4 @@ def test_the_bundled_artifact_loads_and_extraction_can_run_without_it():
     assert model.category_weights.shape[1] == 7 and model.metadata["messages"] > 1000
     assert "locked" not in " ".join(model.metadata["trained_on"])
     text = "Je suis allergique aux arachides."
-    assert extract_memories(text, learned=None) == extract_memories(text, learned=None)
     assert {m["value"] for m in extract_memories(text, learned=None)} <= {m["value"] for m in extract_memories(text)}
