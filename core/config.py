@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=8000, description="Longer chat messages are refused with 413.")
     max_import_messages: int = 2000
     history_token_budget: int = 1200
+    thread_window_messages: int = Field(
+        default=100, ge=2, le=10_000, description="A thread's newest messages that a turn reads back from the "
+        "messages table (its history, trimmed to history_token_budget) and that its LangGraph checkpoint keeps; "
+        "the messages table keeps them all.",
+    )
     retrieve_k: int = 6
     retrieve_min_score: float = Field(default=0.25, description="Cosine floor for the vector side of search.")
     prefs_ttl_seconds: int = 3600
@@ -98,8 +103,16 @@ class Settings(BaseSettings):
         default=True, description="Run the learned clause classifier after the rules (memory/learned); "
         "false: rules only.")
     pool_max_size: int = 10
+    pool_timeout_seconds: float = Field(
+        default=2, gt=0, description="Longest wait for a PostgreSQL connection; past it (PostgreSQL down or every "
+        "connection busy) the request gets 503 with Retry-After.",
+    )
+    turn_timeout_seconds: float = Field(
+        default=120, gt=0, description="Longest a turn may run before it is cancelled (nothing of it stored); "
+        "an Idempotency-Key left running by a crashed process is free for its retry after this long.",
+    )
     turn_lock_ttl_seconds: float = Field(
-        default=30, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
+        default=15, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
         "a crashed process's lock frees itself after it.",
     )
     turn_wait_seconds: float = Field(

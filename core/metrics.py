@@ -9,6 +9,12 @@ PREFERENCE_CACHE_LOADS = Counter(
     "memory_preference_cache_loads_total", "Preference cache entries loaded from PostgreSQL by reason", ["reason"]
 )  # reason: prefetch (first turn of a session) | miss | write_through
 CACHE_ERRORS = Counter("mnemo_cache_errors_total", "Redis operations that failed and were degraded")
+CHECKPOINT_FAILURES = Counter(
+    "mnemo_checkpoint_failures_total", "Turns stored whose checkpoint write then failed (restored by the next turn)"
+)
+TURN_CONFLICTS = Counter(
+    "mnemo_turn_conflicts_total", "Turns refused at commit: another turn on the thread committed while they ran"
+)
 NODE_SECONDS = Histogram(
     "mnemo_turn_node_duration_seconds", "Time spent in each turn-graph node", ["node"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

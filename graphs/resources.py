@@ -118,7 +118,7 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
     embedder = await asyncio.to_thread(default_embedder)
     await _record_embedding_model(admin_url, embedder)
     redis = await connect_redis(urls.redis_url)
-    pool = await open_pool(app_url, max_size=settings.pool_max_size)
+    pool = await open_pool(app_url, max_size=settings.pool_max_size, timeout=settings.pool_timeout_seconds)
     try:
         checkpointer = await open_checkpointer(pool, admin_url)
     except BaseException:

@@ -5,6 +5,7 @@ Shared by the REST API (JSON and SSE), `mnemo chat` and `mnemo demo`, so all thr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -13,8 +14,11 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langgraph.graph.state import CompiledStateGraph
 
+from core.metrics import CHECKPOINT_FAILURES
 from memory.idempotency import CONFIG_KEY
 from nodes.answer import public_answer
+
+log = logging.getLogger(__name__)
 
 # One checkpoint per turn instead of one per node. A turn is all or nothing (persist writes last,
 # in one transaction), so per-step checkpoints would only add latency (docs/benchmarks.md).
@@ -71,18 +75,28 @@ async def stream_turn(
     """
     config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=agent,
                          idempotency=idempotency)
-    final: dict[str, Any] = {}
+    final: dict[str, Any] = {}  # this turn's node updates, merged in order
     async with lock or nullcontext():
-        async for mode, payload in graph.astream(
-            {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "values"],
-            durability=DURABILITY,
-        ):
-            if mode == "messages":
-                chunk, meta = payload
-                if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
-                    yield TurnEvent("token", token=str(chunk.content))
-            else:
-                final = payload
+        try:
+            async for mode, payload in graph.astream(
+                {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "updates"],
+                durability=DURABILITY,
+            ):
+                if mode == "messages":
+                    chunk, meta = payload
+                    if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
+                        yield TurnEvent("token", token=str(chunk.content))
+                else:
+                    for update in payload.values():
+                        final.update(update or {})
+        except Exception as exc:
+            if "message_ids" not in final:  # persist did not commit: nothing of the turn is stored
+                raise
+            # Stored, but its checkpoint was not written (PostgreSQL went away, say): the turn stands, and
+            # the next turn's load_memory restores the checkpoint from the messages table.
+            CHECKPOINT_FAILURES.inc()
+            log.warning("turn stored on thread %s but its checkpoint was not written (%s); the next turn "
+                        "restores it from the messages table", thread_id, type(exc).__name__)
     yield TurnEvent("done", result=TurnResult(
         thread_id=thread_id,
         message_id=final["message_ids"]["assistant"],

@@ -17,6 +17,7 @@ class TurnState(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], add_messages]
     context_memories: list[dict[str, Any]]  # profile, preferences, constraints (load_memory)
+    thread_turns: int  # the thread's committed turns when this turn read it; persist commits only on it (load_memory)
     history: list[AnyMessage]  # the trimmed window of `messages` the model sees (load_memory)
     retrieved: list[dict[str, Any]]  # hybrid search hits (retrieve)
     agent: str  # chosen persona (route)

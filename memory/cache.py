@@ -125,7 +125,7 @@ async def read_user_memories(conn: AsyncConnection, *, tenant_id: str, user_id: 
 
 async def connect_redis(url: str) -> aioredis.Redis:
     """A client that answered PING, or RedisUnavailable naming REDIS_URL."""
-    client = aioredis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=5)
+    client = aioredis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2)
     try:
         await client.ping()
     except (RedisError, OSError) as exc:

@@ -26,7 +26,9 @@ from psycopg_pool import AsyncConnectionPool
 
 TENANT_SETTING = "mnemo.tenant_id"
 APP_ROLE = "mnemo_app"
-CONNECT_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+# connect_timeout: a server that does not answer (a host gone, not a refused port) fails a new connection
+# in seconds, not minutes.
+CONNECT_KWARGS = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": 3}
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -102,14 +104,23 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
     await register_vector_async(conn)
 
 
-async def open_pool(url: str, *, max_size: int = 10, min_size: int = 1) -> AsyncConnectionPool:
-    """An open pool acting as mnemo_app; migrations must have run (they install pgvector and the role)."""
+async def open_pool(
+    url: str, *, max_size: int = 10, min_size: int = 1, timeout: float = 2,
+) -> AsyncConnectionPool:
+    """An open pool acting as mnemo_app; migrations must have run (they install pgvector and the role).
+
+    `timeout` bounds the wait for a connection (PoolTimeout, a 503 at the API), so an outage answers fast.
+    Each connection is checked as it leaves the pool, so once PostgreSQL is back after a restart the
+    connections it broke are replaced on their next use instead of failing one request each.
+    """
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,
         kwargs=CONNECT_KWARGS,
         configure=_configure,
+        check=AsyncConnectionPool.check_connection,
+        timeout=timeout,
         open=False,
         name="mnemo",
     )

@@ -5,7 +5,8 @@ A request first *claims* its key (one row, status 'running', with a claim id). T
 the claim in the same transaction that writes its rows (the turn's persist step, the import's
 transaction), storing the answer; so after a crash between that commit and the answer, the retry finds
 the stored answer and never writes a second turn. A request that fails before its commit releases the
-claim, and a claim left 'running' by a crashed process may be taken over by a retry after `LEASE`;
+claim, and a claim left 'running' by a crashed process may be taken over by a retry after its lease (the
+turn timeout: no request runs longer);
 a taken-over claim can no longer be completed by its old owner (the claim id changed), so the two can
 never both commit.
 
@@ -28,7 +29,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 KEEP = timedelta(hours=24)
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(minutes=2)  # the default turn timeout: no request may still be running after it
 MAX_KEY_LENGTH = 255
 CONFIG_KEY = "idempotency"
 """`config.configurable[CONFIG_KEY]` carries {key, claim} from the API to the persist node."""
@@ -93,12 +94,13 @@ def request_hash(endpoint: str, body: dict[str, Any]) -> str:
 
 
 async def claim_key(
-    conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, hash_: str,
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, hash_: str, lease: timedelta = LEASE,
 ) -> Claim:
-    """Claim `key` for a request whose body hashes to `hash_`, or say why not."""
+    """Claim `key` for a request whose body hashes to `hash_`, or say why not. A running claim older than
+    `lease` (longer than its request may run: the turn timeout) was left by a crashed process and is taken."""
     owner = {"tenant_id": tenant_id, "user_id": user_id, "keep": KEEP}
     await conn.execute(PURGE_SQL, owner)
-    params = {**owner, "key": key, "hash": hash_, "claim": uuid.uuid4(), "lease": LEASE}
+    params = {**owner, "key": key, "hash": hash_, "claim": uuid.uuid4(), "lease": lease}
     row = await (await conn.execute(CLAIM_SQL, params)).fetchone()
     if row is not None:
         return Claim("new", KeyRef(tenant_id, user_id, key, str(row["claim"])))

@@ -1,13 +1,23 @@
-"""Threads and their messages (the searchable record of every conversation)."""
+"""Threads and their messages (the searchable record of every conversation).
+
+The messages table is the thread's record of truth: a turn reads its history from it (`thread_window`), and
+its LangGraph checkpoint is reconciled with it (nodes/load_memory.py), so a crash between the turn's commit
+and its checkpoint write loses nothing the model sees. A turn commits only if the thread's `turns` count is
+the one it read (`advance_thread`).
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
+
+from core.metrics import TURN_CONFLICTS
 
 THREAD_COLUMNS = "id, title, archived, starred, metadata, created_at, updated_at, consolidated_at"
 GET_THREAD_SQL = f"""
@@ -17,12 +27,24 @@ THREAD_OWNER_SQL = "SELECT tenant_id, user_id FROM threads WHERE id = %s"
 INSERT_THREAD_SQL = """
 INSERT INTO threads (id, tenant_id, user_id, title, metadata) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING"""
-TOUCH_THREAD_SQL = "UPDATE threads SET updated_at = now() WHERE id = %s"
+ADVANCE_THREAD_SQL = "UPDATE threads SET updated_at = now(), turns = turns + 1 WHERE id = %s AND turns = %s"
 INSERT_MESSAGE_SQL = """
-INSERT INTO messages (tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms, metadata,
+INSERT INTO messages (id, tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms, metadata,
                       created_at, embedding, extracted_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
+VALUES (coalesce(%s, gen_random_uuid()), %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
 RETURNING id, seq, created_at"""
+# The thread's turn count and its newest messages, oldest first (no row: a thread not stored yet).
+THREAD_WINDOW_SQL = """
+SELECT t.turns, m.id, m.role, m.content FROM threads t
+LEFT JOIN LATERAL (
+    SELECT id, seq, role, content FROM messages
+    WHERE thread_id = t.id AND role IN ('user', 'assistant') ORDER BY seq DESC LIMIT %(limit)s
+) m ON true
+WHERE t.id = %(thread)s AND t.tenant_id = %(tenant)s AND t.user_id = %(user)s
+ORDER BY m.seq"""
+# Message ids that are not UUIDs (a LangGraph client's own, a model's "run-..." id) are stored as this
+# namespace's uuid5 of "<thread>/<id>", so a checkpoint message and its row can be matched.
+MESSAGE_NAMESPACE = uuid.UUID("6f1d9c1e-8f4b-4f64-a1f3-1d2c7e0b9a55")
 LIST_MESSAGES_SQL = """
 SELECT id, seq, role, content, tokens, model, metadata, created_at FROM messages
 WHERE thread_id = %s AND tenant_id = %s AND user_id = %s AND seq > %s
@@ -31,6 +53,53 @@ ORDER BY seq LIMIT %s"""
 
 class ThreadNotFound(LookupError):
     """No such thread for this caller (it may exist for someone else: callers never learn that)."""
+
+
+class ThreadMoved(RuntimeError):
+    """Another turn on this thread committed after this one read it: this one must not commit."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"another turn on thread {thread_id} was stored while this one ran; nothing of this "
+                         "one was stored: send it again")
+        self.thread_id = thread_id
+
+
+@dataclass(frozen=True)
+class ThreadWindow:
+    """What a turn reads of its thread: the committed turn count and the newest messages, oldest first."""
+
+    turns: int
+    messages: list[dict[str, Any]]
+
+
+def message_uuid(message_id: str | None, thread_id: str) -> uuid.UUID | None:
+    """The row id of a checkpoint message: its id when that is a UUID, else a stable uuid5 of it."""
+    if not message_id:
+        return None
+    try:
+        return uuid.UUID(message_id)
+    except ValueError:
+        return uuid.uuid5(MESSAGE_NAMESPACE, f"{thread_id}/{message_id}")
+
+
+async def thread_window(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, limit: int,
+) -> ThreadWindow:
+    """The thread's turn count and its last `limit` user and assistant messages (0 and [] for a new thread)."""
+    rows = await (await conn.execute(THREAD_WINDOW_SQL, {
+        "thread": thread_id, "tenant": tenant_id, "user": user_id, "limit": limit,
+    })).fetchall()
+    if not rows:
+        return ThreadWindow(0, [])
+    return ThreadWindow(rows[0]["turns"], [{k: r[k] for k in ("id", "role", "content")} for r in rows if r["id"]])
+
+
+async def advance_thread(conn: AsyncConnection, thread_id: str, seen_turns: int) -> None:
+    """Count this turn, if the thread still has the turns it was read with (else ThreadMoved). The row lock
+    it takes holds a second turn's commit until this transaction ends."""
+    if (await conn.execute(ADVANCE_THREAD_SQL, (thread_id, seen_turns))).rowcount != 1:
+        TURN_CONFLICTS.inc()
+        raise ThreadMoved(thread_id)
 
 
 async def get_thread(conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str) -> dict | None:
@@ -66,21 +135,17 @@ async def insert_message(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, role: str, content: str,
     embedding: np.ndarray | None, tokens: int | None = None, model: str | None = None,
     latency_ms: int | None = None, metadata: dict[str, Any] | None = None, created_at: datetime | None = None,
-    extracted_at: datetime | None = None,
+    extracted_at: datetime | None = None, message_id: uuid.UUID | None = None,
 ) -> dict:
     """Insert one message; returns {id, seq, created_at}. `extracted_at`: the extraction pipeline has
-    already run on it (a background worker skips it)."""
+    already run on it (a background worker skips it). `message_id`: its id (a new one when None)."""
     return await (
         await conn.execute(
             INSERT_MESSAGE_SQL,
-            (tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms, Jsonb(metadata or {}),
-             created_at, embedding, extracted_at),
+            (message_id, tenant_id, user_id, thread_id, role, content, tokens, model, latency_ms,
+             Jsonb(metadata or {}), created_at, embedding, extracted_at),
         )
     ).fetchone()
-
-
-async def touch_thread(conn: AsyncConnection, thread_id: str) -> None:
-    await conn.execute(TOUCH_THREAD_SQL, (thread_id,))
 
 
 async def list_messages(

@@ -1,53 +1,83 @@
-"""load_memory: what the turn knows about the user and the thread's history trimmed to a token budget.
+"""load_memory: what the turn knows about the user, and the thread's history read from the messages table.
 
 The user's memories come from the Redis cache (`memory.cache`): on the first turn of a thread (a
 session) one PostgreSQL query batch-loads the context set and the user's top other memories into it
 (`prefetch_session`), later turns read it (`load_user_memories`: PostgreSQL only on a miss), and every
 committed change writes it through (`memory.cache.refresh_context_memories`), so a read after an update
 never sees the old value.
+
+The history is the thread's stored turns, not the checkpoint's copy of them: persist commits the turn
+before LangGraph writes the checkpoint, so a crash (or a failed checkpoint write) between the two leaves a
+checkpoint without the turn, and a failed turn leaves its user message in the checkpoint with no answer.
+So the newest `thread_window_messages` rows are read here (one indexed query, with the thread's turn count
+that persist commits against), the model's history is trimmed from them, and the checkpoint's `messages`
+are reconciled to exactly those rows plus this turn's input: what the model sees is what is stored, after
+any crash, and the checkpoint stays bounded while the messages table keeps the whole thread.
 """
 
 from __future__ import annotations
 
-from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, trim_messages
+import uuid
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, trim_messages
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
 from graphs.context import TurnContext
 from graphs.resources import Resources
 from graphs.state import TurnState
 from memory.cache import load_user_memories, prefetch_session
+from memory.db import tenant_connection
+from memory.threads import message_uuid, thread_window
 
 
-def starts_session(messages: list) -> bool:
-    """No answer yet in this thread: its first turn (earlier failed turns left no answer)."""
-    return not any(isinstance(m, AIMessage) for m in messages)
+def stored_message(row: dict) -> AnyMessage:
+    """A stored user or assistant message as the model and the checkpoint hold it (same id)."""
+    kind = HumanMessage if row["role"] == "user" else AIMessage
+    return kind(content=row["content"], id=str(row["id"]))
 
 
-def orphaned_user_messages(messages: list) -> list[RemoveMessage]:
-    """User messages of earlier turns that failed before answering: dropped so a failed turn leaves
-    nothing behind in the thread the model sees (the newest user message is this turn's)."""
-    orphans = []
-    for i, message in enumerate(messages[:-1]):
-        if isinstance(message, HumanMessage) and not isinstance(messages[i + 1], AIMessage):
-            orphans.append(RemoveMessage(id=message.id))
-    return orphans
+def split_input(messages: list[AnyMessage]) -> tuple[list[AnyMessage], list[AnyMessage]]:
+    """(earlier messages, this turn's input): the input starts at the newest user message."""
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], HumanMessage):
+            return messages[:i], messages[i:]
+    raise ValueError("the turn has no user message")
+
+
+def reconcile(
+    earlier: list[AnyMessage], window: list[AnyMessage], turn_input: list[AnyMessage], thread_id: str,
+) -> list[AnyMessage]:
+    """The `messages` update that makes the checkpoint hold exactly the stored window, then this turn's
+    input: nothing when it already does, removals when it only holds older messages too, else a rewrite."""
+    have = [message_uuid(m.id, thread_id) for m in earlier]
+    want = [uuid.UUID(str(m.id)) for m in window]
+    if have == want:
+        return []
+    extra = len(have) - len(want)
+    if extra > 0 and have[extra:] == want:  # older than the window: dropped from the checkpoint
+        return [RemoveMessage(id=m.id) for m in earlier[:extra]]
+    return [RemoveMessage(id=REMOVE_ALL_MESSAGES), *window, *turn_input]
 
 
 async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
-    if starts_session(state["messages"]):
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
+        stored = await thread_window(conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id, thread_id=ctx.thread_id,
+                                     limit=res.settings.thread_window_messages)
+    window = [stored_message(row) for row in stored.messages]
+    if not any(isinstance(m, AIMessage) for m in window):  # the thread's first answered turn: a session starts
         memories = await prefetch_session(res, ctx.tenant_id, ctx.user_id)
     else:
         memories = await load_user_memories(res, ctx.tenant_id, ctx.user_id)
-    orphans = orphaned_user_messages(state["messages"])
-    orphan_ids = {o.id for o in orphans}
-    kept = [m for m in state["messages"] if m.id not in orphan_ids]
+    earlier, turn_input = split_input(state["messages"])
     history = trim_messages(
-        kept, max_tokens=res.settings.history_token_budget, strategy="last",
+        [*window, *turn_input], max_tokens=res.settings.history_token_budget, strategy="last",
         token_counter=count_tokens_approximately, start_on="human", include_system=False,
     )
-    update: dict = {"context_memories": memories.all, "history": history}
-    if orphans:
-        update["messages"] = orphans
+    update: dict = {"context_memories": memories.all, "history": history, "thread_turns": stored.turns}
+    changes = reconcile(earlier, window, turn_input, ctx.thread_id)
+    if changes:
+        update["messages"] = changes
     return update

@@ -1,6 +1,11 @@
 """persist: the turn's messages, memories (forgotten, then consolidated), hints and usage in one
 transaction, then the Redis preference entry refreshed from what was just committed (write-through).
-The checkpoint itself is written by the checkpointer.
+The checkpoint itself is written by the checkpointer, after this commit; the messages are stored with
+their checkpoint ids, so the next turn's load_memory can tell whether the checkpoint holds them.
+
+The transaction first counts the turn on the thread's row, only if the count is still the one load_memory
+read (`advance_thread`): a second turn that ran at the same time on the thread (the Redis turn lock was
+down, or expired) fails here with ThreadMoved and stores nothing.
 
 When a model pass is due later (MNEMO_EXTRACTION=background with an extraction model), the user's
 message is stored with metadata.extraction = "pending" and no extracted_at, and its job is queued in
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 
 from core.metrics import MODEL_COST
@@ -25,7 +31,7 @@ from memory.hints import insert_hints
 from memory.idempotency import complete_key, key_of
 from memory.rows import jsonable
 from memory.sessions import record_turn
-from memory.threads import ensure_thread, insert_message, touch_thread
+from memory.threads import advance_thread, ensure_thread, insert_message, message_uuid
 from memory.usage import record_usage
 from memory.users import ensure_user
 from nodes.answer import public_answer
@@ -55,10 +61,17 @@ def _reply_metadata(agent: str, usage: dict) -> dict:
     return metadata
 
 
+def reply_message(messages: list) -> AIMessage | None:
+    """The answer generate added: the last message, when it is the model's."""
+    return messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
+
+
 async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
     owner = {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id}
-    user_text = text_of(last_user_message(state["messages"]))
+    user_message = last_user_message(state["messages"])
+    reply = reply_message(state["messages"])
+    user_text = text_of(user_message)
     usage = state["usage"]
     now = datetime.now(UTC)
     ops = to_memory_ops(state.get("extracted", []), now)
@@ -68,8 +81,10 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
     async with tenant_connection(res.pool, ctx.tenant_id) as conn:
         await ensure_user(conn, **owner)
         await ensure_thread(conn, **owner, thread_id=ctx.thread_id, title=user_text[:TITLE_CHARS])
+        await advance_thread(conn, ctx.thread_id, state.get("thread_turns", 0))
         user_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="user", content=user_text, embedding=vectors[0],
+            message_id=message_uuid(user_message.id, ctx.thread_id),
             tokens=usage["input_tokens"], metadata={"extraction": "pending"} if pending else None,
             extracted_at=None if pending else now,
         )
@@ -78,6 +93,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
         reply_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="assistant", content=state["reply"],
             embedding=vectors[1], tokens=usage["output_tokens"], model=usage["model"],
+            message_id=message_uuid(reply.id, ctx.thread_id) if reply is not None else None,
             latency_ms=usage["latency_ms"], metadata=_reply_metadata(state["agent"], usage),
         )
         written, forgotten = await apply_ops(
@@ -96,7 +112,6 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             cost_usd=usage["cost_usd"], latency_ms=usage["latency_ms"], provider=usage.get("provider"),
             usage_source=usage.get("usage_source"),
         )
-        await touch_thread(conn, ctx.thread_id)
         remembered = [jsonable({k: v for k, v in m.items() if k != "metadata"}) for m in written]
         dropped = [jsonable(m) for m in forgotten]
         key = key_of(config, **owner)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory.db import DatabaseUnavailable
-from memory.threads import ThreadNotFound
+from memory.threads import ThreadMoved, ThreadNotFound
 from models.chat import AllModelsFailed
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 }
 
 
+DATABASE_DOWN = "the database is unavailable, retry later"
+UNAVAILABLE_RETRY_SECONDS = 2
+RETRY_UNAVAILABLE = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+DATABASE_ERRORS = (PoolTimeout, OperationalError, DatabaseUnavailable)
+
+
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
@@ -92,6 +98,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _no_thread(request: Request, exc: ThreadNotFound) -> JSONResponse:
         return JSONResponse(error_body("not_found", "thread not found"), status_code=404)
 
+    @app.exception_handler(ThreadMoved)
+    async def _moved(request: Request, exc: ThreadMoved) -> JSONResponse:
+        return JSONResponse(error_body("conflict", str(exc)), status_code=409, headers={"Retry-After": "1"})
+
     @app.exception_handler(DataError)
     @app.exception_handler(UnicodeEncodeError)
     async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
@@ -107,12 +117,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DatabaseUnavailable)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", exc)
-        return JSONResponse(error_body("unavailable", "the database is unavailable, retry later"), status_code=503)
+        return JSONResponse(error_body("unavailable", DATABASE_DOWN), status_code=503, headers=RETRY_UNAVAILABLE)
 
     @app.exception_handler(AllModelsFailed)
     async def _no_model(request: Request, exc: AllModelsFailed) -> JSONResponse:
         log.error("%s", exc)
-        return JSONResponse(error_body("unavailable", exc.summary()), status_code=503)
+        return JSONResponse(error_body("unavailable", exc.summary()), status_code=503, headers=RETRY_UNAVAILABLE)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
@@ -37,6 +38,11 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 STILL_RUNNING = "a request with this Idempotency-Key is still running; retry to get its answer"
 
 
+def lease_of(runtime: AppRuntime) -> timedelta:
+    """How long a claim may stay running: as long as a turn may run."""
+    return timedelta(seconds=runtime.resources.settings.turn_timeout_seconds)
+
+
 def retry_later(message: str) -> ApiError:
     """409 with Retry-After: the same request (or another turn on the thread) is still running."""
     return ApiError(409, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -49,7 +55,7 @@ async def claim_request(
     `claim.response`). A key already used with another body is a 422; one whose request still runs, a 409."""
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         claim = await claim_key(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, key=key,
-                                hash_=request_hash(endpoint, body))
+                                hash_=request_hash(endpoint, body), lease=lease_of(runtime))
     if claim.outcome == "mismatch":
         raise ApiError(422, "this Idempotency-Key was already used with a different request; "
                             "send a new key for a new request")

@@ -23,10 +23,10 @@ from sse_starlette import EventSourceResponse
 from graphs.runner import TurnEvent, TurnResult, stream_turn
 from memory.db import tenant_connection
 from memory.idempotency import ClaimLost, KeyRef
-from memory.threads import ThreadNotFound
+from memory.threads import ThreadMoved, ThreadNotFound
 from models.chat import AllModelsFailed
 from server.deps import Caller, Runtime, owned_thread
-from server.errors import ApiError, ErrorBody, error_body
+from server.errors import DATABASE_DOWN, DATABASE_ERRORS, RETRY_UNAVAILABLE, ApiError, ErrorBody, error_body
 from server.idempotency import (
     DESCRIPTION,
     REPLAYED,
@@ -50,6 +50,7 @@ SSE_EVENT = {"type": "object", "required": ["event", "data"], "properties": {
                                               "deleted on request; done: the whole answer "
                                               "(as the JSON answer); error {error: {code, message}}"},
 }}
+TIMED_OUT = "the turn ran longer than {seconds:g} s and was stopped; nothing of it was stored: send it again"
 TAKEN_OVER = "this Idempotency-Key's request was taken over by a retry; that retry's answer stands"
 
 
@@ -102,20 +103,27 @@ async def _detached(
     runtime: AppRuntime, turn: dict[str, Any], held: HeldTurnLock, ref: KeyRef | None,
     events: asyncio.Queue | None,
 ) -> TurnResult:
-    """The whole turn under its thread's lock, whatever happens to the request; events for a stream."""
+    """The whole turn under its thread's lock, whatever happens to the request; events for a stream. A turn
+    past `turn_timeout_seconds` is cancelled (503): nothing of it is stored."""
+    timeout = runtime.resources.settings.turn_timeout_seconds
     try:
         async with held:
             result: TurnResult | None = None
-            async for event in stream_turn(runtime.graph, **turn):
-                if events is not None:
-                    events.put_nowait(event)
-                if event.kind == "done":
-                    result = event.result
+            try:
+                async with asyncio.timeout(timeout):
+                    async for event in stream_turn(runtime.graph, **turn):
+                        if events is not None:
+                            events.put_nowait(event)
+                        if event.kind == "done":
+                            result = event.result
+            except TimeoutError as exc:
+                raise ApiError(503, TIMED_OUT.format(seconds=timeout), headers=RETRY_UNAVAILABLE) from exc
         if result is None:
             raise RuntimeError("the turn ended without a result")
         return result
     except BaseException as exc:
-        if not isinstance(exc, (ThreadNotFound, ClaimLost, asyncio.CancelledError, AllModelsFailed)):
+        if not isinstance(exc, (ThreadNotFound, ThreadMoved, ClaimLost, asyncio.CancelledError, AllModelsFailed,
+                                ApiError)):
             log.error("turn failed on thread %s", turn["thread_id"], exc_info=exc)
         if ref is not None:  # nothing was committed: the client's retry may run it again
             await release_request(runtime, ref)
@@ -145,10 +153,16 @@ def _stream_error(exc: BaseException) -> dict:
         return error_body("conflict", TAKEN_OVER)
     if isinstance(exc, ThreadNotFound):
         return error_body("not_found", "thread not found")
+    if isinstance(exc, ThreadMoved):
+        return error_body("conflict", str(exc))
     if isinstance(exc, asyncio.CancelledError):
         return error_body("unavailable", "the server is shutting down; nothing of this turn was stored")
     if isinstance(exc, AllModelsFailed):
         return error_body("unavailable", exc.summary())
+    if isinstance(exc, DATABASE_ERRORS):
+        return error_body("unavailable", DATABASE_DOWN)
+    if isinstance(exc, ApiError):
+        return error_body(exc.code, exc.message)
     return error_body("internal_error", "the turn failed")
 
 

@@ -1,0 +1,63 @@
+"""What a client sees while PostgreSQL or Redis is away: fast 503s with Retry-After, a readiness probe that
+answers within a second, and an Idempotency-Key a crashed request left running that frees itself after the
+turn timeout (real PostgreSQL and Redis; the outage is a pool that cannot hand out a connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import timedelta
+
+import pytest
+from psycopg_pool import PoolTimeout
+
+from memory.db import tenant_connection
+from memory.idempotency import claim_key
+from memory.users import ensure_user
+
+
+@pytest.fixture
+def postgres_away(runtime, monkeypatch):
+    """Every pooled connection request waits its bounded time, then fails as an outage does."""
+    pool = runtime.resources.pool
+    wait = runtime.resources.settings.pool_timeout_seconds
+
+    @contextlib.asynccontextmanager
+    async def unavailable(timeout: float | None = None):
+        await asyncio.sleep(min(timeout or wait, wait))
+        raise PoolTimeout("couldn't get a connection after the timeout")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(pool, "connection", unavailable)
+
+
+async def test_requests_during_a_database_outage_get_503_with_retry_after(client, auth, postgres_away):
+    started = time.perf_counter()
+    r = await client.get("/v1/threads", headers=auth)
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "unavailable" and int(r.headers["retry-after"]) >= 1
+    assert time.perf_counter() - started < 10  # bounded by the pool wait, not a request timeout
+
+
+async def test_readiness_answers_within_a_second_and_names_the_service(client, postgres_away):
+    started = time.perf_counter()
+    r = await client.get("/readyz")
+    assert time.perf_counter() - started < 1.5
+    assert r.status_code == 503 and "retry-after" in r.headers
+    checks = r.json()["checks"]
+    assert checks["postgres"].startswith("error") and checks["redis"] == "ok"
+
+
+async def test_a_running_key_left_by_a_crash_is_free_after_the_lease(resources, principal):
+    async with tenant_connection(resources.pool, principal.tenant_id) as conn:
+        await ensure_user(conn, tenant_id=principal.tenant_id, user_id=principal.user_id)
+        first = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h")
+        assert first.outcome == "new"
+        again = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h")
+        assert again.outcome == "running"  # the first request may still run
+        await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '3 minutes' "
+                           "WHERE tenant_id = %s AND key = 'k'", (principal.tenant_id,))
+        taken = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h",
+                                lease=timedelta(seconds=120))
+    assert taken.outcome == "new" and taken.ref.claim != first.ref.claim
