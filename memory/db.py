@@ -25,6 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 TENANT_SETTING = "mnemo.tenant_id"
+RECONNECT_SECONDS = 2.0
 APP_ROLE = "mnemo_app"
 # connect_timeout: a server that does not answer (a host gone, not a refused port) fails a new connection
 # in seconds, not minutes.
@@ -111,7 +112,10 @@ async def open_pool(
 
     `timeout` bounds the wait for a connection (PoolTimeout, a 503 at the API), so an outage answers fast.
     Each connection is checked as it leaves the pool, so once PostgreSQL is back after a restart the
-    connections it broke are replaced on their next use instead of failing one request each.
+    connections it broke are replaced on their next use instead of failing one request each. The pool's
+    own reconnection backs off exponentially without a cap (1, 2, 4, 8, 16 s...), so after a long outage
+    its next try could come many seconds after PostgreSQL is back: it gives up after RECONNECT_SECONDS
+    instead, and the next request that needs a connection starts a new try at once.
     """
     pool = AsyncConnectionPool(
         url,
@@ -121,6 +125,7 @@ async def open_pool(
         configure=_configure,
         check=AsyncConnectionPool.check_connection,
         timeout=timeout,
+        reconnect_timeout=RECONNECT_SECONDS,
         open=False,
         name="mnemo",
     )

@@ -6,8 +6,11 @@ and keeps it until its checkpoint is written; a second turn is refused (`ThreadB
 or waits up to `MNEMO_TURN_WAIT_SECONDS` first.
 
 The lock has a TTL (`MNEMO_TURN_LOCK_TTL_SECONDS`) so a crashed process frees it; the holder renews it
-every third of that while the turn runs. A Redis outage does not stop turns: the turn runs unlocked,
-logged and counted in mnemo_cache_errors_total, like every other degraded Redis operation.
+every third of that while the turn runs. A Redis outage does not stop turns: the turn runs without the
+Redis lock, logged and counted in mnemo_cache_errors_total, like every other degraded Redis operation.
+Turns on one thread in this process still take turns (the process also knows which threads it runs), and
+across processes the commit's compare-and-set (memory.threads.advance_thread) keeps the thread whole: the
+lock saves wasted turns, it is not what makes them correct.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 from redis.asyncio.lock import Lock
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "mnemo:turn-lock:"
 RETRY_AFTER_SECONDS = 1
+POLL_SECONDS = 0.05
 
 
 class ThreadBusy(Exception):
@@ -41,9 +46,10 @@ class HeldTurnLock:
     """A thread's lock while a turn holds it: renewed in the background, released once on exit
     (`async with`, or `release()`). `lock` is None when Redis was down and the turn runs unlocked."""
 
-    def __init__(self, thread_id: str, lock: Lock | None, ttl: float) -> None:
+    def __init__(self, thread_id: str, lock: Lock | None, ttl: float, on_release: Callable[[], None]) -> None:
         self.thread_id = thread_id
         self._lock = lock
+        self._on_release: Callable[[], None] | None = on_release
         self._renewal = asyncio.create_task(self._renew(ttl / 3)) if lock is not None else None
 
     async def _renew(self, every: float) -> None:
@@ -59,6 +65,9 @@ class HeldTurnLock:
                 log.warning("could not renew the turn lock on thread %s: %s", self.thread_id, exc)
 
     async def release(self) -> None:
+        if self._on_release is not None:
+            self._on_release()
+            self._on_release = None
         if self._renewal is not None:
             self._renewal.cancel()  # not awaited: a cancellation of our own task must stay ours
             self._renewal = None
@@ -83,23 +92,39 @@ class HeldTurnLock:
 class TurnLocks:
     """The per-thread turn locks of one Redis; `acquire` one before a turn starts."""
 
-    def __init__(self, redis: aioredis.Redis, *, ttl_seconds: float = 30, wait_seconds: float = 0) -> None:
+    def __init__(self, redis: aioredis.Redis, *, ttl_seconds: float = 15, wait_seconds: float = 0) -> None:
         self._redis = redis
         self.ttl = ttl_seconds
         self.wait = wait_seconds
+        self._here: set[str] = set()  # threads a turn of this process holds
 
     async def acquire(self, thread_id: str) -> HeldTurnLock:
         """The thread's lock, held; ThreadBusy if another turn holds it (after waiting `wait` seconds)."""
-        lock = Lock(self._redis, KEY_PREFIX + thread_id, timeout=self.ttl, sleep=0.05, thread_local=False)
+        deadline = time.monotonic() + self.wait
+        while thread_id in self._here:  # a turn of this process: no need to ask Redis, which may be down
+            if time.monotonic() >= deadline:
+                raise ThreadBusy(thread_id)
+            await asyncio.sleep(POLL_SECONDS)
+        self._here.add(thread_id)
         try:
-            got = await lock.acquire(blocking=self.wait > 0, blocking_timeout=self.wait or None)
+            lock = await self._redis_lock(thread_id, max(0.0, deadline - time.monotonic()) if self.wait else 0.0)
+        except BaseException:
+            self._here.discard(thread_id)
+            raise
+        return HeldTurnLock(thread_id, lock, self.ttl, lambda: self._here.discard(thread_id))
+
+    async def _redis_lock(self, thread_id: str, wait: float) -> Lock | None:
+        """The thread's Redis lock, held; None when Redis is down; ThreadBusy if another process holds it."""
+        lock = Lock(self._redis, KEY_PREFIX + thread_id, timeout=self.ttl, sleep=POLL_SECONDS, thread_local=False)
+        try:
+            got = await lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
         except RedisError as exc:
             CACHE_ERRORS.inc()
-            log.error("Redis unavailable for the turn lock; thread %s runs unlocked: %s", thread_id, exc)
-            return HeldTurnLock(thread_id, None, self.ttl)
+            log.error("Redis unavailable for the turn lock; thread %s runs without it: %s", thread_id, exc)
+            return None
         if not got:
             raise ThreadBusy(thread_id)
-        return HeldTurnLock(thread_id, lock, self.ttl)
+        return lock
 
     @contextlib.asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[HeldTurnLock]:

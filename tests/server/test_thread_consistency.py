@@ -29,11 +29,24 @@ def slow_model(runtime, monkeypatch):
     monkeypatch.setattr(runtime.resources.chat_model().candidates[0].model, "latency_s", 0.02)
 
 
+def _dead_redis() -> aioredis.Redis:
+    return aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+
+
+class TurnPerProcess:
+    """Turn locks on a Redis that is down, each turn through its own TurnLocks: as if every request came
+    to another API process, so nothing but the commit's compare-and-set stands between them."""
+
+    def __init__(self) -> None:
+        self.redis = _dead_redis()
+
+    async def acquire(self, thread_id: str):
+        return await TurnLocks(self.redis).acquire(thread_id)
+
+
 @pytest.fixture
 def no_turn_lock(runtime, monkeypatch):
-    """The API's turn locks on a Redis that does not answer: every turn runs unlocked, as when Redis is down."""
-    dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(runtime, "locks", TurnLocks(dead, ttl_seconds=30))
+    monkeypatch.setattr(runtime, "locks", TurnPerProcess())
 
 
 def _human(text: str, id_: str) -> HumanMessage:
@@ -131,13 +144,27 @@ async def test_without_the_redis_lock_concurrent_turns_never_both_commit(
         for i in range(6)
     ))
     statuses = [a.status_code for a in answers]
-    assert set(statuses) <= {200, 409} and 200 in statuses
+    assert set(statuses) <= {200, 409} and 200 in statuses and 409 in statuses  # the turns did overlap
     for refused in (a for a in answers if a.status_code == 409):
         assert refused.json()["error"]["code"] == "conflict" and int(refused.headers["retry-after"]) >= 1
     # The checkpoint may lag the table until the next turn: a loser's checkpoint can land last.
     r = await client.post("/v1/chat", json={"message": "Anything else?", "thread_id": thread_id}, headers=auth)
     assert r.status_code == 200
     await _assert_consistent(runtime, resources, principal, thread_id, turns=2 + statuses.count(200))
+
+
+async def test_with_redis_down_one_process_still_runs_one_turn_per_thread(
+    client, auth, runtime, resources, principal, slow_model, monkeypatch,
+):
+    monkeypatch.setattr(runtime, "locks", TurnLocks(_dead_redis()))
+    thread_id = await _new_thread(client, auth)
+    answers = await asyncio.gather(*(
+        client.post("/v1/chat", json={"message": f"Local {i}.", "thread_id": thread_id}, headers=auth)
+        for i in range(4)
+    ))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 409, 409, 409]  # refused before running, not after a wasted turn
+    await _assert_consistent(runtime, resources, principal, thread_id, turns=2)
 
 
 async def test_without_the_redis_lock_a_stream_refused_at_commit_says_so(
