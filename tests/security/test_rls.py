@@ -207,10 +207,36 @@ async def test_definer_lookups_pin_their_search_path_and_are_not_public(resource
             " WHERE p.pronamespace = current_schema()::regnamespace AND p.proname LIKE 'mnemo\\_%%'",
             (APP_ROLE,))).fetchall()
     assert {r[0] for r in rows} >= {"mnemo_authenticate", "mnemo_message_tenant", "mnemo_pending_extractions",
-                                    "mnemo_key_tenants"}
+                                    "mnemo_key_tenants", "mnemo_memory_text_matches", "mnemo_message_text_matches"}
     for name, definer, config, public, app in rows:
         assert definer and any(c.startswith("search_path=") for c in config or []), name
         assert not public and app, name
+
+
+WORD = "ARRAY[plainto_tsquery('english', %s)]"
+TEXT_MATCHES_SQL = {
+    "memories": f"SELECT id FROM mnemo_memory_text_matches(%s, {WORD}, 100, NULL, NULL, NULL)",
+    "messages": f"SELECT id FROM mnemo_message_text_matches(%s, {WORD}, 100, NULL, NULL, NULL, NULL)",
+}
+OWNER_MATCHES_SQL = "SELECT id FROM {} WHERE tenant_id = %s AND tsv @@ plainto_tsquery('english', %s)"
+
+
+@pytest.mark.parametrize("table", sorted(TEXT_MATCHES_SQL))
+async def test_search_text_matches_are_bound_to_the_transactions_tenant(resources, two_tenants, table):
+    """The definer functions read past row-level security to use the GIN index: they must themselves return
+    only the rows of the tenant the transaction set, whichever user id the caller names."""
+    a, b = two_tenants
+    word = "peanuts" if table == "messages" else "porto"
+    async with tenant_connection(resources.pool, a) as conn:
+        own = await (await conn.execute(TEXT_MATCHES_SQL[table], ("alice", word))).fetchall()
+    async with await _owner(resources) as conn:
+        sql = OWNER_MATCHES_SQL.format(table)
+        b_ids = {r[0] for r in await (await conn.execute(sql, (b, word))).fetchall()}
+        a_ids = {r[0] for r in await (await conn.execute(sql, (a, word))).fetchall()}
+    assert b_ids and a_ids  # both tenants hold a matching row
+    assert {r["id"] for r in own} == a_ids
+    async with resources.pool.connection() as conn:  # no tenant set: nothing
+        assert await (await conn.execute(TEXT_MATCHES_SQL[table], ("alice", word))).fetchall() == []
 
 
 async def test_authentication_needs_no_tenant_and_refuses_revoked_and_expired_keys(resources, tenant):
