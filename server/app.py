@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from core.config import Settings, get_settings
 from hardware.watch import watching
 from server.errors import ERROR_RESPONSES, install_error_handlers
+from server.json_guard import JsonGuardMiddleware
 from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from server.ratelimit import parse_rate
 from server.routes import chat, graph, health, hints, me, memories, search, sessions, threads, usage
@@ -60,8 +61,9 @@ async def metrics(request: Request) -> Response:
 
 def install_edge(app: FastAPI, settings: Settings) -> None:
     """Middleware, outermost first: CORS (so errors carry its headers too), request id + access log +
-    metrics, declared body size, per-key rate limit."""
+    metrics, declared body size, per-key rate limit, JSON bodies that could not be stored."""
     rate = parse_rate(settings.rate_limit)  # a bad setting fails at startup, not on the first request
+    app.add_middleware(JsonGuardMiddleware)  # innermost: reads bodies BodySizeMiddleware already bounds
     if rate is not None:
         app.add_middleware(RateLimitMiddleware, rate=rate)
     app.add_middleware(BodySizeMiddleware, max_bytes=settings.max_request_bytes)

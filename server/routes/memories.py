@@ -35,7 +35,7 @@ from memory.stats import memory_stats
 from memory.users import ensure_user
 from server.deps import Caller, Runtime
 from server.errors import ApiError
-from server.pagination import decode_cursor, encode_cursor
+from server.pagination import decode_keyset, encode_cursor
 from server.schemas import (
     CorrectedMemory,
     Export,
@@ -64,11 +64,7 @@ async def get_memories(
 ) -> dict:
     """Newest first; current memories only unless `include_superseded`; `category`, `key` (exact) and
     `thread_id` (the thread a memory was learned in) filter."""
-    before = decode_cursor(cursor)
-    try:
-        before = (datetime.fromisoformat(before[0]), UUID(before[1])) if before else None
-    except (TypeError, ValueError, IndexError) as exc:
-        raise ApiError(400, "invalid cursor") from exc
+    before = decode_keyset(cursor, UUID)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         rows = await list_memories(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, category=category,
                                    include_superseded=include_superseded, before=before, limit=limit + 1,

@@ -3,7 +3,6 @@ without a turn), newest first, with what each learned, updated and forgot, and i
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -12,20 +11,10 @@ from memory.db import tenant_connection
 from memory.rows import jsonable
 from memory.sessions import list_sessions
 from server.deps import Caller, Runtime
-from server.errors import ApiError
-from server.pagination import decode_cursor, encode_cursor
+from server.pagination import decode_keyset, encode_cursor
 from server.schemas import SessionPage
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
-
-
-def _before(cursor: str | None) -> tuple[datetime, UUID] | None:
-    """The (started_at, id) a page starts after; a cursor this route did not give is a 422."""
-    try:
-        value = decode_cursor(cursor)
-        return (datetime.fromisoformat(value[0]), UUID(str(value[1]))) if value is not None else None
-    except (ApiError, TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
-        raise ApiError(422, "invalid cursor") from exc
 
 
 @router.get("", response_model=SessionPage)
@@ -33,7 +22,7 @@ async def get_sessions(
     runtime: Runtime, caller: Caller, cursor: str | None = None, limit: int = Query(default=50, ge=1, le=200),
 ) -> dict:
     """The caller's sessions, most recent first."""
-    before = _before(cursor)
+    before = decode_keyset(cursor, UUID)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         rows = await list_sessions(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, before=before,
                                    limit=limit + 1, idle_minutes=runtime.resources.settings.session_idle_minutes)

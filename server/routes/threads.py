@@ -8,7 +8,6 @@ order, and the thread is marked; archiving it again writes nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -36,7 +35,7 @@ from server.deps import Caller, Runtime, owned_thread
 from server.errors import ApiError
 from server.idempotency import DESCRIPTION as IDEMPOTENCY
 from server.idempotency import REPLAYED, IdempotencyKey, claim_request, released_on_failure, store_answer
-from server.pagination import decode_cursor, encode_cursor
+from server.pagination import INVALID, decode_cursor, decode_keyset, decode_seq, encode_cursor
 from server.schemas import (
     ArchiveResponse,
     CheckpointPage,
@@ -99,9 +98,7 @@ async def thread_messages(
     thread_id: str, runtime: Runtime, caller: Caller, cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> dict:
-    after = decode_cursor(cursor) or 0
-    if isinstance(after, bool) or not isinstance(after, int):
-        raise ApiError(400, "invalid cursor")
+    after = decode_seq(cursor)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         await owned_thread(conn, caller, thread_id)
         rows = await list_messages(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=thread_id,
@@ -132,11 +129,7 @@ async def get_threads(
     cursor: str | None = None, limit: int = Query(default=50, ge=1, le=200),
 ) -> dict:
     """The caller's threads, most recently active first; `archived` and `starred` filter."""
-    before = decode_cursor(cursor)
-    try:
-        before = (datetime.fromisoformat(before[0]), str(before[1])) if before else None
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
-        raise ApiError(400, "invalid cursor") from exc
+    before = decode_keyset(cursor)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         rows = await list_threads(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, archived=archived,
                                   starred=starred, before=before, limit=limit + 1)
@@ -202,7 +195,7 @@ async def thread_history(
     """The thread's LangGraph checkpoints (one per turn), newest first."""
     before = decode_cursor(cursor)
     if before is not None and not isinstance(before, str):
-        raise ApiError(400, "invalid cursor")
+        raise ApiError(400, INVALID)
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         await owned_thread(conn, caller, thread_id)
     rows = await list_checkpoints(runtime.resources.checkpointer, thread_id, before=before, limit=limit + 1)
