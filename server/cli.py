@@ -56,17 +56,23 @@ def serve(
     port: int = typer.Option(8000, help="Port."),
     local: bool = typer.Option(False, "--local", help="Allow one local user without an API key."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    workers: int = typer.Option(1, help="API processes on this port, sharing one PostgreSQL and Redis."),
 ) -> None:
-    """Serve the REST API (JSON and SSE)."""
-    import uvicorn
+    """Serve the REST API (JSON and SSE) until SIGTERM or Ctrl-C."""
+    from memory.cache import RedisUnavailable
+    from memory.db import DatabaseUnavailable
+    from server.serving import run_api
 
+    if workers < 1:
+        _fail("--workers must be 1 or more")
     if local:
         os.environ["MNEMO_LOCAL_MODE"] = "true"
         get_settings.cache_clear()
     configure_logging(get_settings().log_format or "json", log_level)
-    # uvicorn's own logging config and access log are off: ours carry the request id (server/middleware.py).
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, log_level=log_level,
-                log_config=None, access_log=False)
+    try:
+        run_api(get_settings(), host=host, port=port, workers=workers, log_level=log_level)
+    except (DatabaseUnavailable, RedisUnavailable) as exc:  # preparing the workers' shared services
+        _fail(str(exc))
 
 
 async def _with_pool(work):

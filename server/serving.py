@@ -1,0 +1,63 @@
+"""How `mnemo serve` runs uvicorn: one process, or a supervisor and N worker processes sharing one
+PostgreSQL and Redis (embedded or not), and a clean stop on SIGTERM as on Ctrl-C.
+
+uvicorn captures SIGTERM while it runs, then restores the handler it found and raises the signal again
+once it has shut down. The handler it found was the default one, which kills the process on the spot:
+the atexit hooks that stop the embedded PostgreSQL and Redis never ran, so `kill <pid>` (systemd,
+Docker, scripts) left both running. SIGTERM is therefore made a normal exit before uvicorn starts.
+
+With several workers the supervisor starts the embedded services, migrates and lets the application
+role log in once, and hands the children the URLs (the pool's login is the application role, the
+admin URL the owner's), so the children attach to the same services and none starts its own. The
+services stop when the supervisor exits, after uvicorn has stopped the children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import uvicorn
+
+from core.config import Settings
+
+log = logging.getLogger(__name__)
+APP = "server.app:create_app"
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM becomes SystemExit(0), so atexit hooks (the embedded services' stop) run."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+async def _prepare_shared_services(settings: Settings) -> dict[str, str]:
+    """Start what is embedded, migrate, and return the environment the workers need to attach."""
+    from memory.db import APP_ROLE, allow_app_login, check_database, login_as
+    from memory.embedded import resolve_service_urls
+    from memory.migrate import migrate
+
+    urls = await asyncio.to_thread(resolve_service_urls, settings.database_url, settings.redis_url,
+                                   settings.home_dir)
+    admin_url = settings.admin_database_url or urls.database_url
+    await check_database(urls.database_url)
+    await migrate(admin_url)
+    env = {"REDIS_URL": urls.redis_url, "DATABASE_URL": urls.database_url}
+    if "postgres" in urls.embedded:  # as a single process does: the pool logs in as the application role
+        await allow_app_login(admin_url)
+        env |= {"DATABASE_URL": login_as(urls.database_url, APP_ROLE), "MNEMO_ADMIN_DATABASE_URL": admin_url}
+    return env
+
+
+def run_api(settings: Settings, *, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve until SIGTERM or SIGINT; the embedded services stop on the way out."""
+    exit_on_sigterm()
+    options = {"factory": True, "host": host, "port": port, "log_level": log_level, "log_config": None,
+               "access_log": False}  # our own access log carries the request id (server/middleware.py)
+    if workers > 1:
+        os.environ.update(asyncio.run(_prepare_shared_services(settings)))
+        options["workers"] = workers
+    uvicorn.run(APP, **options)
+    log.info("stopped")
