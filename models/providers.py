@@ -24,6 +24,7 @@ SPEC_FORMS = (
     "local (the bundled SmolLM2-135M-Instruct)",
     "local:/path/to/model.gguf",
     "fake (deterministic, for tests)",
+    "fake:<seconds per word> (the same, streaming at that pace: for load and fault tests)",
     "openai:<model>",
     "gemini:<model>",
 )
@@ -53,6 +54,7 @@ class ModelSpec:
     provider: str  # fake | local | openai | gemini
     name: str  # the model name (local: the file's stem)
     path: Path | None = None  # local models only
+    latency_s: float = 0.0  # fake only: seconds per streamed word
 
 
 def parse_spec(spec: str) -> ModelSpec:
@@ -60,6 +62,14 @@ def parse_spec(spec: str) -> ModelSpec:
     kind, _, arg = spec.partition(":")
     if spec == "fake":
         return ModelSpec(spec, "fake", "fake")
+    if kind == "fake":
+        try:
+            latency = float(arg)
+        except ValueError:
+            latency = -1.0
+        if not 0 <= latency <= 10:
+            raise ModelConfigError(f"{spec!r}: give the fake model's seconds per word, 0 to 10 (fake:0.02)")
+        return ModelSpec(spec, "fake", "fake", latency_s=latency)
     if spec == "local":
         try:
             path = default_model_path()
@@ -87,7 +97,7 @@ def parse_chain(specs: str) -> list[ModelSpec]:
 def build_model(spec: ModelSpec, options: ModelOptions, transport: httpx.BaseTransport | None = None) -> BaseChatModel:
     """The LangChain model for `spec`. `transport` replaces the network for hosted providers (tests)."""
     if spec.provider == "fake":
-        return FakeChatModel()
+        return FakeChatModel(latency_s=spec.latency_s)
     if spec.provider == "local":
         extra = dict(options.local)
         if options.temperature is not None:

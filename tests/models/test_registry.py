@@ -21,6 +21,13 @@ def test_fake_spec_gives_one_instance():
     assert get_chat_model(" fake ") is model
 
 
+def test_fake_with_a_pace_streams_at_that_pace_and_a_bad_pace_says_how():
+    assert only(get_chat_model("fake:0.02")).latency_s == 0.02
+    for bad in ("fake:slow", "fake:-1", "fake:99"):
+        with pytest.raises(ModelConfigError, match="seconds per word"):
+            get_chat_model(bad)
+
+
 def test_local_spec_uses_the_bundled_model_without_loading_it():
     options = ModelOptions(max_tokens=8, temperature=0.1, local=(("n_threads", 1), ("n_ctx", 512)))
     model = get_chat_model("local", options)
