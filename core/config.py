@@ -108,11 +108,10 @@ class Settings(BaseSettings):
         "connection busy) the request gets 503 with Retry-After.",
     )
     turn_timeout_seconds: float = Field(
-        default=120, gt=0, description="Longest a turn may run before it is cancelled (nothing of it stored); "
-        "an Idempotency-Key left running by a crashed process is free for its retry after this long.",
+        default=120, gt=0, description="Longest a turn may run before it is cancelled (nothing of it stored).",
     )
     turn_lock_ttl_seconds: float = Field(
-        default=15, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
+        default=6, gt=0, description="TTL of a thread's turn lock in Redis, renewed while the turn runs; "
         "a crashed process's lock frees itself after it.",
     )
     turn_wait_seconds: float = Field(

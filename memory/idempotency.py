@@ -5,8 +5,8 @@ A request first *claims* its key (one row, status 'running', with a claim id). T
 the claim in the same transaction that writes its rows (the turn's persist step, the import's
 transaction), storing the answer; so after a crash between that commit and the answer, the retry finds
 the stored answer and never writes a second turn. A request that fails before its commit releases the
-claim, and a claim left 'running' by a crashed process may be taken over by a retry after its lease (the
-turn timeout: no request runs longer);
+claim, and a claim left 'running' by a crashed process may be taken over by a retry after `LEASE` (a
+running request renews its claim every third of that: `renew_key`);
 a taken-over claim can no longer be completed by its old owner (the claim id changed), so the two can
 never both commit.
 
@@ -29,7 +29,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 KEEP = timedelta(hours=24)
-LEASE = timedelta(minutes=2)  # the default turn timeout: no request may still be running after it
+LEASE = timedelta(seconds=10)  # a running claim not renewed for this long was left by a crashed process
 MAX_KEY_LENGTH = 255
 CONFIG_KEY = "idempotency"
 """`config.configurable[CONFIG_KEY]` carries {key, claim} from the API to the persist node."""
@@ -53,6 +53,10 @@ WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND created_at < now()
 COMPLETE_SQL = """
 UPDATE idempotency_keys SET status = 'completed', response = %(response)s
 WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND key = %(key)s AND claim = %(claim)s"""
+RENEW_SQL = """
+UPDATE idempotency_keys SET created_at = now()
+WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND key = %(key)s AND claim = %(claim)s
+  AND status = 'running'"""
 RELEASE_SQL = """
 DELETE FROM idempotency_keys
 WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND key = %(key)s AND claim = %(claim)s
@@ -96,8 +100,8 @@ def request_hash(endpoint: str, body: dict[str, Any]) -> str:
 async def claim_key(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, key: str, hash_: str, lease: timedelta = LEASE,
 ) -> Claim:
-    """Claim `key` for a request whose body hashes to `hash_`, or say why not. A running claim older than
-    `lease` (longer than its request may run: the turn timeout) was left by a crashed process and is taken."""
+    """Claim `key` for a request whose body hashes to `hash_`, or say why not. A running claim not renewed
+    for `lease` was left by a crashed process and is taken."""
     owner = {"tenant_id": tenant_id, "user_id": user_id, "keep": KEEP}
     await conn.execute(PURGE_SQL, owner)
     params = {**owner, "key": key, "hash": hash_, "claim": uuid.uuid4(), "lease": lease}
@@ -123,6 +127,12 @@ async def complete_key(conn: AsyncConnection, ref: KeyRef, response: dict[str, A
     })
     if cur.rowcount != 1:
         raise ClaimLost(ref.key)
+
+
+async def renew_key(conn: AsyncConnection, ref: KeyRef) -> None:
+    """Keep a running claim this request's own for another LEASE."""
+    await conn.execute(RENEW_SQL, {"tenant_id": ref.tenant_id, "user_id": ref.user_id, "key": ref.key,
+                                   "claim": ref.claim})
 
 
 async def release_key(conn: AsyncConnection, ref: KeyRef) -> None:

@@ -438,6 +438,36 @@ def _gguf(model: Path | None) -> Path:
     return path
 
 
+@bench_app.command("faults")
+def bench_faults(
+    fault: Annotated[list[str] | None, typer.Option(help="A fault to inject (repeat for several); default: all of "
+                                                         "serve-kill, worker-kill, redis-kill, postgres-restart, "
+                                                         "redis-down-same-thread, sse-disconnect.")] = None,
+    clients: int = typer.Option(4, min=1, help="Concurrent clients (each on its own thread, but for "
+                                               "redis-down-same-thread)."),
+    turns: int = typer.Option(10, min=1, help="Turns per client."),
+    pace: float = typer.Option(0.01, min=0, help="Seconds per streamed word of the fake model (faults land "
+                                                 "mid-turn)."),
+) -> None:
+    """Kill and restart the API, the worker, Redis and PostgreSQL under load; print turns lost, duplicated,
+    forked, 5xx and recovery time per fault."""
+    from bench.faults import FAULTS, format_table, run_faults
+
+    chosen = fault or list(FAULTS)
+    unknown = sorted(set(chosen) - set(FAULTS))
+    if unknown:
+        _fail(f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}")
+    verdicts = asyncio.run(run_faults(chosen, clients=clients, turns=turns, pace_s=pace))
+    console.print(format_table(verdicts))
+    for verdict in verdicts:
+        for note in verdict.notes:
+            console.print(f"{verdict.fault}: {note}")
+    console.print(f"Reproduce: mnemo bench faults --clients {clients} --turns {turns} --pace {pace:g}"
+                  + "".join(f" --fault {f}" for f in fault or []))
+    if not all(v.holds for v in verdicts):
+        raise typer.Exit(1)
+
+
 @bench_app.command("threads")
 def bench_threads(
     model: Annotated[Path | None, typer.Option(help="GGUF file (default: the bundled SmolLM2-135M-Instruct).")] = None,

@@ -7,16 +7,26 @@ storage side (claims completed in the work's own transaction) is `memory.idempot
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
 
 from memory.db import tenant_connection
-from memory.idempotency import MAX_KEY_LENGTH, Claim, KeyRef, claim_key, complete_key, release_key, request_hash
+from memory.idempotency import (
+    LEASE,
+    MAX_KEY_LENGTH,
+    Claim,
+    KeyRef,
+    claim_key,
+    complete_key,
+    release_key,
+    renew_key,
+    request_hash,
+)
 from memory.users import Principal
 from server.errors import ApiError
 from server.runtime import AppRuntime
@@ -38,11 +48,6 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 STILL_RUNNING = "a request with this Idempotency-Key is still running; retry to get its answer"
 
 
-def lease_of(runtime: AppRuntime) -> timedelta:
-    """How long a claim may stay running: as long as a turn may run."""
-    return timedelta(seconds=runtime.resources.settings.turn_timeout_seconds)
-
-
 def retry_later(message: str) -> ApiError:
     """409 with Retry-After: the same request (or another turn on the thread) is still running."""
     return ApiError(409, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -55,7 +60,7 @@ async def claim_request(
     `claim.response`). A key already used with another body is a 422; one whose request still runs, a 409."""
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         claim = await claim_key(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, key=key,
-                                hash_=request_hash(endpoint, body), lease=lease_of(runtime))
+                                hash_=request_hash(endpoint, body))
     if claim.outcome == "mismatch":
         raise ApiError(422, "this Idempotency-Key was already used with a different request; "
                             "send a new key for a new request")
@@ -75,13 +80,39 @@ async def release_request(runtime: AppRuntime, ref: KeyRef) -> None:
 
 @contextlib.asynccontextmanager
 async def released_on_failure(runtime: AppRuntime, ref: KeyRef | None) -> AsyncIterator[None]:
-    """Around work that commits with the claim: if it fails (or is cancelled), the key is released."""
+    """Around work that commits with the claim: the claim is renewed while it runs, and released if it
+    fails (or is cancelled)."""
     try:
-        yield
+        async with renewed(runtime, ref):
+            yield
     except BaseException:
         if ref is not None:
             await release_request(runtime, ref)
         raise
+
+
+@contextlib.asynccontextmanager
+async def renewed(runtime: AppRuntime, ref: KeyRef | None) -> AsyncIterator[None]:
+    """The claim stays this request's while the block runs: renewed every third of its lease, so a retry
+    takes over a claim only once its request's process has died."""
+    if ref is None:
+        yield
+        return
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            try:
+                async with tenant_connection(runtime.resources.pool, ref.tenant_id) as conn:
+                    await renew_key(conn, ref)
+            except Exception as exc:  # noqa: BLE001 - the lease runs out; the commit then finds the claim lost
+                log.warning("could not renew Idempotency-Key claim %s: %s", ref.claim, exc)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 async def store_answer(runtime: AppRuntime, ref: KeyRef, answer: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from server.idempotency import (
     claim_request,
     release_request,
     released_on_failure,
+    renewed,
     retry_later,
 )
 from server.runtime import AppRuntime
@@ -107,7 +108,7 @@ async def _detached(
     past `turn_timeout_seconds` is cancelled (503): nothing of it is stored."""
     timeout = runtime.resources.settings.turn_timeout_seconds
     try:
-        async with held:
+        async with held, renewed(runtime, ref):
             result: TurnResult | None = None
             try:
                 async with asyncio.timeout(timeout):

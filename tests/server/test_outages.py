@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import timedelta
 
 import pytest
 from psycopg_pool import PoolTimeout
 
 from memory.db import tenant_connection
-from memory.idempotency import claim_key
+from memory.idempotency import claim_key, renew_key
 from memory.users import ensure_user
 
 
@@ -49,15 +48,17 @@ async def test_readiness_answers_within_a_second_and_names_the_service(client, p
     assert checks["postgres"].startswith("error") and checks["redis"] == "ok"
 
 
-async def test_a_running_key_left_by_a_crash_is_free_after_the_lease(resources, principal):
+async def test_a_running_key_is_kept_while_renewed_and_free_once_its_request_died(resources, principal):
+    owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
+    age = "UPDATE idempotency_keys SET created_at = now() - interval '11 seconds' WHERE tenant_id = %s AND key = 'k'"
     async with tenant_connection(resources.pool, principal.tenant_id) as conn:
-        await ensure_user(conn, tenant_id=principal.tenant_id, user_id=principal.user_id)
-        first = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h")
+        await ensure_user(conn, **owner)
+        first = await claim_key(conn, **owner, key="k", hash_="h")
         assert first.outcome == "new"
-        again = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h")
-        assert again.outcome == "running"  # the first request may still run
-        await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '3 minutes' "
-                           "WHERE tenant_id = %s AND key = 'k'", (principal.tenant_id,))
-        taken = await claim_key(conn, tenant_id=principal.tenant_id, user_id=principal.user_id, key="k", hash_="h",
-                                lease=timedelta(seconds=120))
+        assert (await claim_key(conn, **owner, key="k", hash_="h")).outcome == "running"  # it may still run
+        await conn.execute(age, (principal.tenant_id,))
+        await renew_key(conn, first.ref)  # the request is alive: it renews its claim
+        assert (await claim_key(conn, **owner, key="k", hash_="h")).outcome == "running"
+        await conn.execute(age, (principal.tenant_id,))  # no renewal for longer than the lease: it died
+        taken = await claim_key(conn, **owner, key="k", hash_="h")
     assert taken.outcome == "new" and taken.ref.claim != first.ref.claim
