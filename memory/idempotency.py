@@ -29,7 +29,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 KEEP = timedelta(hours=24)
-LEASE = timedelta(seconds=10)  # a running claim not renewed for this long was left by a crashed process
+LEASE = timedelta(seconds=6)  # a running claim not renewed for this long was left by a crashed process
 MAX_KEY_LENGTH = 255
 CONFIG_KEY = "idempotency"
 """`config.configurable[CONFIG_KEY]` carries {key, claim} from the API to the persist node."""

@@ -192,11 +192,12 @@ def keys_revoke(
 
 @app.command()
 def migrate() -> None:
-    """Apply pending database migrations and create the background queue's tables (the API also does
-    it at startup; the queue's only in background mode)."""
+    """Apply pending database migrations and create the checkpointer's and the background queue's tables
+    (the API also does it at startup; the queue's only in background mode)."""
 
     async def run() -> list:
         from jobs.app import ensure_schema
+        from memory.checkpointer import setup_checkpointer
         from memory.db import check_database
         from memory.embedded import resolve_service_urls
         from memory.migrate import migrate as apply
@@ -207,6 +208,7 @@ def migrate() -> None:
         admin_url = settings.admin_database_url or urls.database_url  # the owner creates, the app uses
         await check_database(admin_url)
         applied = await apply(admin_url)
+        await setup_checkpointer(admin_url)  # LangGraph's checkpoint tables
         await ensure_schema(admin_url)  # the background queue's tables
         return applied
 
@@ -443,28 +445,27 @@ def bench_faults(
     fault: Annotated[list[str] | None, typer.Option(help="A fault to inject (repeat for several); default: all of "
                                                          "serve-kill, worker-kill, redis-kill, postgres-restart, "
                                                          "redis-down-same-thread, sse-disconnect.")] = None,
-    clients: int = typer.Option(4, min=1, help="Concurrent clients (each on its own thread, but for "
-                                               "redis-down-same-thread)."),
+    clients: int = typer.Option(4, min=1, help="Concurrent clients, each on its own thread "
+                                               "(redis-down-same-thread: at least 16 on one thread)."),
     turns: int = typer.Option(10, min=1, help="Turns per client."),
     pace: float = typer.Option(0.01, min=0, help="Seconds per streamed word of the fake model (faults land "
                                                  "mid-turn)."),
+    down: float = typer.Option(3.0, min=0, help="Seconds Redis or PostgreSQL stays down."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the services' folder (data and logs) afterwards."),
 ) -> None:
     """Kill and restart the API, the worker, Redis and PostgreSQL under load; print turns lost, duplicated,
     forked, 5xx and recovery time per fault."""
-    from bench.faults import FAULTS, format_table, run_faults
+    from bench.faults import FAULTS, format_table, run_faults_bench
 
-    chosen = fault or list(FAULTS)
-    unknown = sorted(set(chosen) - set(FAULTS))
+    unknown = sorted(set(fault or []) - set(FAULTS))
     if unknown:
         _fail(f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}")
-    verdicts = asyncio.run(run_faults(chosen, clients=clients, turns=turns, pace_s=pace))
-    console.print(format_table(verdicts))
-    for verdict in verdicts:
-        for note in verdict.notes:
-            console.print(f"{verdict.fault}: {note}")
-    console.print(f"Reproduce: mnemo bench faults --clients {clients} --turns {turns} --pace {pace:g}"
+    verdicts = asyncio.run(run_faults_bench(console, faults=fault, clients=clients, turns=turns, pace_s=pace,
+                                            down_s=down, keep=keep))
+    Console(width=max(console.width, 110)).print(format_table(verdicts))  # every column whole, even in a log
+    console.print(f"Reproduce: mnemo bench faults --clients {clients} --turns {turns} --pace {pace:g} --down {down:g}"
                   + "".join(f" --fault {f}" for f in fault or []))
-    if not all(v.holds for v in verdicts):
+    if not all(v["holds"] for v in verdicts):
         raise typer.Exit(1)
 
 

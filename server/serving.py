@@ -26,6 +26,19 @@ from core.config import Settings
 
 log = logging.getLogger(__name__)
 APP = "server.app:create_app"
+WORKER_APP = "server.serving:worker_app"
+LOG_LEVEL_ENV = "MNEMO_WORKER_LOG_LEVEL"  # the supervisor's --log-level, for its worker processes
+
+
+def worker_app():
+    """The app in a worker process of `--workers N`: a fresh interpreter, so it sets up logging as the
+    supervisor did (same format and level) before building the app."""
+    from core.config import get_settings
+    from core.logging import configure_logging
+    from server.app import create_app
+
+    configure_logging(get_settings().log_format or "json", os.environ.get(LOG_LEVEL_ENV, "info"))
+    return create_app()
 
 
 def exit_on_sigterm() -> None:
@@ -34,7 +47,10 @@ def exit_on_sigterm() -> None:
 
 
 async def _prepare_shared_services(settings: Settings) -> dict[str, str]:
-    """Start what is embedded, migrate, and return the environment the workers need to attach."""
+    """Start what is embedded, migrate (the checkpointer's and the queue's tables too), and return the
+    environment the workers need to attach: they then find every table there and create none."""
+    from jobs.app import ensure_schema
+    from memory.checkpointer import setup_checkpointer
     from memory.db import APP_ROLE, allow_app_login, check_database, login_as
     from memory.embedded import resolve_service_urls
     from memory.migrate import migrate
@@ -44,6 +60,9 @@ async def _prepare_shared_services(settings: Settings) -> dict[str, str]:
     admin_url = settings.admin_database_url or urls.database_url
     await check_database(urls.database_url)
     await migrate(admin_url)
+    await setup_checkpointer(admin_url)
+    if settings.extraction == "background":
+        await ensure_schema(admin_url)
     env = {"REDIS_URL": urls.redis_url, "DATABASE_URL": urls.database_url}
     if "postgres" in urls.embedded:  # as a single process does: the pool logs in as the application role
         await allow_app_login(admin_url)
@@ -57,7 +76,7 @@ def run_api(settings: Settings, *, host: str, port: int, workers: int, log_level
     options = {"factory": True, "host": host, "port": port, "log_level": log_level, "log_config": None,
                "access_log": False}  # our own access log carries the request id (server/middleware.py)
     if workers > 1:
-        os.environ.update(asyncio.run(_prepare_shared_services(settings)))
+        os.environ.update(asyncio.run(_prepare_shared_services(settings)), **{LOG_LEVEL_ENV: log_level})
         options["workers"] = workers
-    uvicorn.run(APP, **options)
+    uvicorn.run(WORKER_APP if workers > 1 else APP, **options)
     log.info("stopped")

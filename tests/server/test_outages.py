@@ -50,7 +50,7 @@ async def test_readiness_answers_within_a_second_and_names_the_service(client, p
 
 async def test_a_running_key_is_kept_while_renewed_and_free_once_its_request_died(resources, principal):
     owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
-    age = "UPDATE idempotency_keys SET created_at = now() - interval '11 seconds' WHERE tenant_id = %s AND key = 'k'"
+    age = "UPDATE idempotency_keys SET created_at = now() - interval '7 seconds' WHERE tenant_id = %s AND key = 'k'"
     async with tenant_connection(resources.pool, principal.tenant_id) as conn:
         await ensure_user(conn, **owner)
         first = await claim_key(conn, **owner, key="k", hash_="h")

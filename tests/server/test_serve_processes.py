@@ -4,6 +4,7 @@ one port that share them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,6 +91,9 @@ def test_sigterm_stops_the_server_and_its_embedded_services(tmp_path, workers):
         code = _stop(proc)
     assert code in (0, 143)
     assert _gone(home) == []
+    lines = (tmp_path / f"serve-{port}.log").read_text().splitlines()
+    access = [json.loads(line) for line in lines if line.startswith("{") and '"POST /v1/chat 200"' in line]
+    assert len(access) == 3  # every worker logs JSON lines, as one process does
     assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in api)
 
 
