@@ -26,6 +26,9 @@ Faults:
   once, with its error.
 - sse-disconnect: streamed turns whose client leaves after the first token event; the same turn is then
   asked again as JSON with the same key until answered (the stored answer, replayed).
+- several-processes: no fault, the scale-out shape instead: `mnemo serve --workers 2` and two `mnemo
+  worker` processes (background extraction) on the one PostgreSQL and Redis, under the whole load; the
+  queue must then drain as for worker-kill. Run it with 16 clients and a few thousand turns.
 
 After the load, one more turn on every thread (the probe: a turn is where the server brings a thread's
 checkpoint in line with its stored messages), then the tables and checkpoints are read directly, as
@@ -61,9 +64,11 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -76,15 +81,17 @@ from typing import Any
 import httpx
 import psycopg
 
+from core.config import Settings
+
 FAULTS = ("serve-kill", "worker-kill", "redis-kill", "postgres-restart", "redis-down-same-thread",
-          "sse-disconnect")
+          "sse-disconnect", "several-processes")
 MNEMO = str(Path(sys.executable).with_name("mnemo"))
 ROLES = {"human": "user", "ai": "assistant"}
 TURN_DEADLINE_S = 60.0  # a turn not answered within this (retries included) counts as unanswered
 AFTER_FAULT = 2  # turns each client sends once the fault is over (the recovery is measured on them)
 FAULT_AT = 1 / 3  # the fault is injected once this share of the planned turns was answered
 SAME_THREAD_TURNS = 16  # redis-down-same-thread: turns sent at once on one thread, at least
-THREAD_WINDOW = 100  # MNEMO_THREAD_WINDOW_MESSAGES (its default): the newest rows a checkpoint holds
+THREAD_WINDOW = Settings.model_fields["thread_window_messages"].default  # the newest rows a checkpoint holds
 DRAIN_S = 90.0  # worker-kill: longest wait for the queue to drain after the new worker started
 READY_S = 90.0  # longest wait for a fresh `mnemo serve` to answer /readyz (it migrates first)
 WORKERS_START_S = 5.0  # `--workers N`: how long after /readyz a worker process's startup failure is looked for
@@ -101,6 +108,13 @@ def _kill_leftovers() -> None:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _exit_on_sigterm() -> None:
+    """`kill <harness pid>` runs the cleanup too: Python's default SIGTERM ends the process without atexit
+    hooks or finally blocks, and every process the harness started (each in its own session) lived on."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def _popen(args: list[str], **kwargs: Any) -> subprocess.Popen:
@@ -350,6 +364,7 @@ class Services:
 @contextlib.contextmanager
 def services(folder: Path | None = None, *, keep: bool = False):
     """Services for a run, stopped (and their folder removed unless `keep`) afterwards."""
+    _exit_on_sigterm()
     started = Services.start(folder)
     try:
         yield started
@@ -377,7 +392,11 @@ class Stack:
     database_url: str
     port: int
     serve: Process
-    worker: Process | None = None
+    job_workers: list[Process] = field(default_factory=list)  # `mnemo worker` processes (background extraction)
+
+    @property
+    def worker(self) -> Process | None:
+        return self.job_workers[0] if self.job_workers else None
 
     @property
     def url(self) -> str:
@@ -386,9 +405,9 @@ class Stack:
     def logs(self, lines: int = 20) -> str:
         parts = [f"== serve ({self.serve.log}), errors\n{_errors(self.serve.log)}",
                  f"== serve, last lines\n{self.serve.tail(lines)}"]
-        if self.worker is not None:
-            parts += [f"== worker ({self.worker.log}), errors\n{_errors(self.worker.log)}",
-                      f"== worker, last lines\n{self.worker.tail(lines)}"]
+        for worker in self.job_workers:
+            parts += [f"== worker ({worker.log}), errors\n{_errors(worker.log)}",
+                      f"== worker, last lines\n{worker.tail(lines)}"]
         parts.append(f"== postgres\n{_tail(self.services.postgres.log, 8)}")
         return "\n".join(parts)
 
@@ -438,8 +457,9 @@ def _startup_error(log: Path) -> str | None:
 
 @contextlib.asynccontextmanager
 async def stack(services_: Services, name: str, *, pace_s: float = 0.01, background: bool = False,
-                workers: int = 1) -> AsyncIterator[Stack]:
-    """A fresh database named after the fault, the API (and a worker) on it; stopped afterwards."""
+                workers: int = 1, job_workers: int = 1) -> AsyncIterator[Stack]:
+    """A fresh database named after the fault, the API (`workers` processes) and, for background
+    extraction, `job_workers` worker processes on it; stopped afterwards."""
     await asyncio.to_thread(services_.ensure_running)
     database = f"faults_{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}"
     database_url = await asyncio.to_thread(services_.postgres.create_database, database)
@@ -452,21 +472,20 @@ async def stack(services_: Services, name: str, *, pace_s: float = 0.01, backgro
     port = free_port()
     serve = Process(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], env,
                     folder / "serve.log")
-    worker = Process(["worker", "--heartbeat", "1", "--stalled-after", "3", "--sweep-every", "2"], env,
-                     folder / "worker.log") if background else None
-    built = Stack(services_, database, database_url, port, serve, worker)
+    jobs = [Process(["worker", "--heartbeat", "1", "--stalled-after", "3", "--sweep-every", "2"], env,
+                    folder / f"worker{i or ''}.log") for i in range(job_workers if background else 0)]
+    built = Stack(services_, database, database_url, port, serve, jobs)
     try:
         serve.start()
         await built.wait_ready()
         if workers > 1:
             await built.check_workers_started()
-        if worker is not None:
+        for worker in jobs:
             worker.start()
         yield built
     finally:
-        for process in (worker, serve):
-            if process is not None:
-                await asyncio.to_thread(process.stop)
+        for process in (*jobs, serve):
+            await asyncio.to_thread(process.stop)
 
 
 # --- load ---------------------------------------------------------------------------------------------
@@ -778,10 +797,11 @@ async def _checkpoint_problem(saver, thread_id: str, stored: list[tuple[str, str
     async for saved in saver.alist(config):
         messages = saved.checkpoint["channel_values"].get("messages", [])
         held_ids = [str(message_uuid(m.id, thread_id)) for m in messages]
-        answers = [i for i, m in enumerate(messages) if m.type == "ai" and held_ids[i] in position]
-        if not answers:
+        # the turn's own answer: the checkpoint's last message, when stored (a refused turn's is not; the
+        # answers inside its window were checked with the checkpoints of their own turns)
+        if not messages or messages[-1].type != "ai" or held_ids[-1] not in position:
             continue
-        at = answers[-1]
+        at = len(messages) - 1
         before = ids[:position[held_ids[at]]]
         if held_ids[:at] != before[len(before) - at:] or (at < len(before) and at < THREAD_WINDOW + 1):
             return (f"the stored answer {held_ids[at]} was written from a history of {at} messages that is not "
@@ -838,11 +858,10 @@ _EXTRACTED = re.compile(r"message (\S+) extracted: (\d+) memories written")
 
 
 def _extraction_runs(stack_: Stack) -> dict[str, list[int]]:
-    """{message id: [runs logged, runs that wrote memories]} from the worker's log."""
+    """{message id: [runs logged, runs that wrote memories]} from the workers' logs."""
     runs: dict[str, list[int]] = {}
-    if stack_.worker is None or not stack_.worker.log.exists():
-        return runs
-    for line in stack_.worker.log.read_text(errors="replace").splitlines():
+    logs = [w.log.read_text(errors="replace") for w in stack_.job_workers if w.log.exists()]
+    for line in (line for log in logs for line in log.splitlines()):
         with contextlib.suppress(ValueError):
             line = json.loads(line).get("message", line)
         match = _EXTRACTED.search(line)
@@ -912,13 +931,14 @@ async def run_fault(name: str, services_: Services | None = None, *, clients: in
     started = time.monotonic()
     load = Load()
     tag = uuid.uuid4().hex[:6]
-    background = name == "worker-kill"
+    background = name in ("worker-kill", "several-processes")
     notes: list[str] = []
     restored: float | None = None
     recovery: float | None = None
     try:
         async with stack(services_, name, pace_s=pace_s, background=background,
-                         workers=2 if name == "redis-down-same-thread" else 1) as s:
+                         workers=2 if name in ("redis-down-same-thread", "several-processes") else 1,
+                         job_workers=2 if name == "several-processes" else 1) as s:
             try:
                 if name == "serve-kill":
                     async def fault() -> float:
@@ -968,6 +988,19 @@ async def run_fault(name: str, services_: Services | None = None, *, clients: in
                         return time.monotonic()
 
                     restored = await _under_load(s, load, clients, turns, tag, fault)
+                elif name == "several-processes":
+                    async def no_fault() -> None:
+                        return None
+
+                    await _under_load(s, load, clients, turns, tag, no_fault, background=True)
+                    load_done = time.monotonic()
+                    drained_at, found = await drained(s, DRAIN_S + len(load.turns))
+                    notes += found
+                    answered = [t.answered_at - t.sent_at for t in load.turns if t.answered_at is not None]
+                    notes.append(f"info: {len(answered)} turns in {load_done - started:.1f} s over 2 API and 2 "
+                                 f"worker processes; turn p50 {1000 * statistics.median(answered):.0f} ms")
+                    if drained_at is not None:
+                        notes.append(f"info: the queue drained {drained_at - load_done:.2f} s after the load")
                 elif name == "redis-down-same-thread":
                     await _same_thread(s, load, max(clients, SAME_THREAD_TURNS), tag)
                 else:  # sse-disconnect

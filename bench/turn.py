@@ -34,6 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typing_extensions import TypedDict
 
+from bench.store_baseline import StoreBaseline, create_schema, ensure_items, open_store
 from core.metrics import NODE_SECONDS
 from graphs.resources import Resources, open_resources
 from graphs.runner import DURABILITY, run_turn, turn_config
@@ -258,6 +259,7 @@ class RetrievalFigures:
     memory: list[float]  # hybrid_search, memories only
     mixed: list[float]  # hybrid_search, memories and messages (the default)
     knn: list[float]  # plain pgvector k-NN
+    store: list[float]  # LangGraph's AsyncPostgresStore.asearch on the same rows (bench/store_baseline.py)
     rows: int  # current memories of the bench user
     load_s: float | None  # seconds spent embedding and loading them in this run; None when reused
     user_id: str
@@ -281,7 +283,7 @@ async def _elapsed_ms(awaitable: Awaitable[Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _progress(console: Console) -> Progress:
+def progress_bar(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True)
 
@@ -306,7 +308,7 @@ def build_baseline_graph(res: Resources) -> StateGraph:
     return builder
 
 
-async def _baseline_turn(graph: CompiledStateGraph, *, message: str, thread_id: str, tenant_id: str,
+async def baseline_turn(graph: CompiledStateGraph, *, message: str, thread_id: str, tenant_id: str,
                          user_id: str) -> None:
     """Streamed with the same modes as `stream_turn`, so both graphs pay for the same streaming."""
     config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=None)
@@ -355,11 +357,11 @@ async def bench_turns(console: Console, res: Resources, turns: int) -> TurnFigur
                           tenant=tenant)
     for message in MESSAGES[:min(MAX_WARMUP_TURNS, max(1, turns // 10))]:
         await run_turn(full, message=message, thread_id=f"{tenant}-warmup-full", **owner)
-        await _baseline_turn(baseline, message=message, thread_id=f"{tenant}-warmup-base", **owner)
-    with _progress(console) as progress:
+        await baseline_turn(baseline, message=message, thread_id=f"{tenant}-warmup-base", **owner)
+    with progress_bar(console) as progress:
         task = progress.add_task("Turns (full + baseline)", total=len(plan))
         for i, (thread, message) in enumerate(plan):
-            base_turn = _baseline_turn(baseline, message=message, thread_id=f"{tenant}-base-{thread}", **owner)
+            base_turn = baseline_turn(baseline, message=message, thread_id=f"{tenant}-base-{thread}", **owner)
             full_turn = _measured_full_turn(full, figures, message=message, thread_id=f"{tenant}-full-{thread}",
                                             **owner)
             if i % 2:
@@ -436,7 +438,7 @@ def memory_rows(tenant_id: str, user_id: str, seeds: list[Seed], vectors: np.nda
 async def embed_seeds(console: Console, embedder: Embedder, seeds: list[Seed]) -> np.ndarray:
     texts = [s.content() for s in seeds]
     parts = []
-    with _progress(console) as progress:
+    with progress_bar(console) as progress:
         task = progress.add_task("Embedding base sentences", total=len(texts))
         for start in range(0, len(texts), EMBED_BATCH):
             parts.append(await aembed(embedder, texts[start:start + EMBED_BATCH]))
@@ -461,7 +463,7 @@ async def ensure_memories(console: Console, res: Resources, user_id: str, count:
     vectors = await embed_seeds(console, res.embedder, seeds)
     rng = np.random.default_rng(SEED)
     async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
-        with _progress(console) as progress:
+        with progress_bar(console) as progress:
             task = progress.add_task(f"Loading {count:,} memories", total=count)
             await conn.execute(DELETE_SQL, (RETRIEVAL_TENANT, user_id))
             async with copy_rows(conn, "memories", list(COPY_COLUMNS)) as copy:
@@ -507,8 +509,9 @@ async def _recall(conn: AsyncConnection, user_id: str, vectors: list[np.ndarray]
     return found / wanted if wanted else math.nan
 
 
-async def _timed_queries(conn: AsyncConnection, query: SearchQuery, turn: int) -> tuple[dict[str, float], int]:
-    """One question three ways, in an order rotated by `turn` so none always runs on a warmer cache.
+async def _timed_queries(conn: AsyncConnection, query: SearchQuery, turn: int,
+                         store: StoreBaseline) -> tuple[dict[str, float], int]:
+    """One question four ways, in an order rotated by `turn` so none always runs on a warmer cache.
     Returns the milliseconds of each and how many rows the k-NN query returned."""
     knn_rows: list = []
 
@@ -519,9 +522,10 @@ async def _timed_queries(conn: AsyncConnection, query: SearchQuery, turn: int) -
         "memory": lambda: hybrid_search(conn, query),
         "mixed": lambda: hybrid_search(conn, replace(query, types=("memory", "message"))),
         "knn": knn,
+        "store": lambda: store.search(query.text, query.k),
     }
     names = list(calls)
-    names = names[turn % 3:] + names[:turn % 3]
+    names = names[turn % len(names):] + names[:turn % len(names)]
     return {name: await _elapsed_ms(calls[name]()) for name in names}, len(knn_rows)
 
 
@@ -533,26 +537,35 @@ async def bench_retrieval(console: Console, res: Resources, memories: int, queri
     unique = sorted(set(texts))
     by_text = dict(zip(unique, await aembed(res.embedder, unique), strict=True))
     k = res.settings.retrieve_k
-    figures = RetrievalFigures([], [], [], rows, load_s, user_id, k, 0.0, math.nan, "")
+    figures = RetrievalFigures([], [], [], [], rows, load_s, user_id, k, 0.0, math.nan, "")
     returned = 0
-    async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
-        figures.knn_plan = await _knn_plan(conn, user_id, by_text[texts[0]], k)
-        with _progress(console) as progress:
-            task = progress.add_task("Retrieval queries", total=len(texts))
-            for i, text in enumerate(texts):
-                query = SearchQuery(text=text, embedding=by_text[text], tenant_id=RETRIEVAL_TENANT, user_id=user_id,
-                                    k=k, types=("memory",), min_score=res.settings.retrieve_min_score)
-                times, knn_rows = await _timed_queries(conn, query, i)
-                if i >= WARMUP_QUERIES:
-                    figures.memory.append(times["memory"])
-                    figures.mixed.append(times["mixed"])
-                    figures.knn.append(times["knn"])
-                    returned += knn_rows
-                progress.advance(task)
-        figures.knn_returned = returned / max(1, queries)
-        sample = [by_text[t] for t in texts[WARMUP_QUERIES:WARMUP_QUERIES + RECALL_SAMPLE]]
-        with console.status("HNSW recall against an exact scan"):
-            figures.recall = await _recall(conn, user_id, sample, k)
+    await create_schema(res.admin_url)
+    dims = len(next(iter(by_text.values())))
+    async with open_store(res.admin_url, dims, by_text) as lg_store:
+        # before our transaction opens: the store's setup builds its index CONCURRENTLY, which waits for it
+        with console.status("LangGraph AsyncPostgresStore: tables, and the same memories copied in"):
+            await lg_store.setup()
+            await ensure_items(res.admin_url, f"bench.{user_id}", RETRIEVAL_TENANT, user_id, rows)
+        store = StoreBaseline(lg_store, ("bench", user_id), by_text)
+        async with tenant_connection(res.pool, RETRIEVAL_TENANT) as conn:
+            figures.knn_plan = await _knn_plan(conn, user_id, by_text[texts[0]], k)
+            with progress_bar(console) as progress:
+                task = progress.add_task("Retrieval queries", total=len(texts))
+                for i, text in enumerate(texts):
+                    query = SearchQuery(text=text, embedding=by_text[text], tenant_id=RETRIEVAL_TENANT, user_id=user_id,
+                                        k=k, types=("memory",), min_score=res.settings.retrieve_min_score)
+                    times, knn_rows = await _timed_queries(conn, query, i, store)
+                    if i >= WARMUP_QUERIES:
+                        figures.memory.append(times["memory"])
+                        figures.mixed.append(times["mixed"])
+                        figures.knn.append(times["knn"])
+                        figures.store.append(times["store"])
+                        returned += knn_rows
+                    progress.advance(task)
+            figures.knn_returned = returned / max(1, queries)
+            sample = [by_text[t] for t in texts[WARMUP_QUERIES:WARMUP_QUERIES + RECALL_SAMPLE]]
+            with console.status("HNSW recall against an exact scan"):
+                figures.recall = await _recall(conn, user_id, sample, k)
     return figures
 
 
@@ -600,9 +613,14 @@ def _retrieval_rows(table: Table, r: RetrievalFigures) -> tuple[Stat, Stat]:
                   "the default mix")
     table.add_row("Baseline: plain pgvector k-NN", _ms(knn.p50), _ms(knn.p95),
                   f"returned {r.knn_returned:.1f} of {r.k} rows, recall@{r.k} {r.recall:.2f} vs exact")
+    store = Stat.of(r.store)
+    table.add_row("Baseline: LangGraph AsyncPostgresStore.asearch", _ms(store.p50), _ms(store.p95),
+                  "same rows and vectors, HNSW, owner (no RLS)")
+    table.add_row("Ratio hybrid (memories) / store", f"{memory.p50 / store.p50:.2f}x", f"{memory.p95 / store.p95:.2f}x",
+                  "")
     table.add_row("Fusion + full-text cost (hybrid - k-NN)", _ms(memory.p50 - knn.p50), _ms(memory.p95 - knn.p95),
                   f"ratio {memory.p50 / knn.p50:.1f}x at p50")
-    return memory, knn
+    return memory, store
 
 
 def report(console: Console, turns: TurnFigures, retrieval: RetrievalFigures, env: Environment,
@@ -612,14 +630,16 @@ def report(console: Console, turns: TurnFigures, retrieval: RetrievalFigures, en
         table.add_column(column, justify=justify)
     full, base = _turn_rows(table, turns)
     table.add_section()
-    memory, _ = _retrieval_rows(table, retrieval)
+    memory, store = _retrieval_rows(table, retrieval)
     console.print(table)
     overhead = full.p50 - base.p50
     console.print(f"Aim: the six memory nodes add less than the checkpointer itself does: overhead "
                   f"{_ms(overhead)} ms vs baseline {_ms(base.p50)} ms at p50: {_verdict(overhead < base.p50)}")
     at = "" if retrieval.rows >= RETRIEVAL_AIM_AT else f" (measured at {retrieval.rows:,} memories only)"
-    console.print(f"Aim: retrieval p95 < {RETRIEVAL_AIM_MS:g} ms at {RETRIEVAL_AIM_AT:,} memories: "
-                  f"p95 {_ms(memory.p95)} ms: {_verdict(memory.p95 < RETRIEVAL_AIM_MS)}{at}")
+    console.print(f"Aim: retrieval p95 <= {RETRIEVAL_AIM_MS:g} ms at {RETRIEVAL_AIM_AT:,} memories: "
+                  f"p95 {_ms(memory.p95)} ms: {_verdict(memory.p95 <= RETRIEVAL_AIM_MS)}{at}")
+    console.print(f"Aim: retrieval p95 <= 2x AsyncPostgresStore.asearch's: {memory.p95 / store.p95:.2f}x: "
+                  f"{_verdict(memory.p95 <= 2 * store.p95)}")
     console.print(f"k-NN plan: {retrieval.knn_plan}")
     loaded = "reused from an earlier run" if retrieval.load_s is None else f"loaded in {retrieval.load_s:.0f} s"
     console.print(f"Bench data: turns as tenant {turns.tenant}; memories as {RETRIEVAL_TENANT}/{retrieval.user_id} "

@@ -86,9 +86,9 @@ class Settings(BaseSettings):
     max_import_messages: int = 2000
     history_token_budget: int = 1200
     thread_window_messages: int = Field(
-        default=100, ge=2, le=10_000, description="A thread's newest messages that a turn reads back from the "
+        default=20, ge=2, le=10_000, description="A thread's newest messages that a turn reads back from the "
         "messages table (its history, trimmed to history_token_budget) and that its LangGraph checkpoint keeps; "
-        "the messages table keeps them all.",
+        "older user messages are kept as the thread's running summary, the messages table keeps them all.",
     )
     retrieve_k: int = 6
     retrieve_min_score: float = Field(default=0.25, description="Cosine floor for the vector side of search.")

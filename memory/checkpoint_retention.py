@@ -5,8 +5,9 @@ PostgreSQL saver never deletes any. The thread's messages live in our `messages`
 state in the newest checkpoint, so older checkpoints only serve `GET /v1/threads/{id}/history` and
 time travel. `mnemo checkpoints prune` deletes checkpoints beyond the newest `keep` of each thread that
 are also older than `older_than`, their pending writes, and the channel blobs no remaining checkpoint
-of that thread refers to, in one transaction. LangGraph's tables carry no tenant column, so this is
-maintenance across all tenants, run by an operator (docs/deployment.md).
+of that thread refers to, in one transaction, then vacuums the three tables (as their owner) so the
+space freed is reused instead of the tables growing on. LangGraph's tables carry no tenant column, so
+this is maintenance across all tenants, run by an operator (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from psycopg import AsyncConnection
 
 # All sub-statements of one query see the same snapshot, so orphaned blobs go in a second statement.
@@ -66,3 +68,13 @@ async def prune_checkpoints(
         blobs = (await conn.execute(DELETE_ORPHAN_BLOBS_SQL, (pruned["threads"],))).rowcount
     return PruneResult(checkpoints=pruned["checkpoints"], writes=pruned["writes"], blobs=blobs,
                        threads=len(pruned["threads"]))
+
+
+CHECKPOINT_TABLES = ("checkpoints", "checkpoint_writes", "checkpoint_blobs")
+
+
+async def vacuum_checkpoints(admin_url: str) -> None:
+    """VACUUM (ANALYZE) the checkpoint tables: dead rows' space becomes reusable and the planner sees the
+    new sizes. The owner's connection (the application role may not vacuum), outside a transaction."""
+    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(CHECKPOINT_TABLES)}")

@@ -24,6 +24,7 @@ from psycopg import AsyncConnection, sql
 from redis.exceptions import RedisError
 
 from memory.cache import PreferenceCache
+from memory.users import lock_user
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ async def erase_user(conn: AsyncConnection, *, tenant_id: str, user_id: str) -> 
     """Delete everything stored about one user (see the module docstring); returns rows deleted per
     table, plus `checkpoint_rows` and `queued_jobs`. Call inside one transaction (`tenant_connection`)."""
     owner = (tenant_id, user_id)
+    await lock_user(conn, tenant_id=tenant_id, user_id=user_id)
     await conn.execute(LOCK_USER_SQL, owner)
     thread_ids = [r["id"] for r in await (await conn.execute(USER_THREADS_SQL, owner)).fetchall()]
     counts = {"queued_jobs": await _delete_jobs(conn, USER_MESSAGES_WHERE, owner),

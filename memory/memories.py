@@ -23,6 +23,8 @@ import numpy as np
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from memory.users import lock_user
+
 # Keys that hold one current value: a new statement replaces the old one.
 SINGLE_VALUED_KEYS = frozenset({
     "profile.name", "profile.location", "profile.age", "profile.occupation", "profile.employer",
@@ -94,6 +96,7 @@ async def save_memories(
 ) -> list[dict]:
     """Consolidate and store; call inside a transaction. Returns the rows written, each with `action`
     ("added" or "updated", and `supersedes` for an update). A restatement writes nothing."""
+    await lock_user(conn, tenant_id=tenant_id, user_id=user_id)
     written: list[dict] = []
     for memory, embedding in zip(memories, embeddings, strict=True):
         if (memory.metadata or {}).get("extractor") == "learned" and await _restated(
@@ -215,6 +218,7 @@ async def forget_memories(
     """Delete the memories, current or past, about what `phrase` names, and nothing else: those sharing one
     of its topic words, or else the one closest in meaning; the messages that stated them are marked
     `forgotten` and leave search (they stay in their thread). Returns the deleted rows."""
+    await lock_user(conn, tenant_id=tenant_id, user_id=user_id)
     params = {"tenant": tenant_id, "user": user_id, "words": " or ".join(forget_words(phrase)),
               "embedding": embedding, "max_distance": FORGET_MAX_DISTANCE}
     deleted = await (await conn.execute(FORGET_BY_WORDS_SQL, params)).fetchall() if params["words"] else []
@@ -227,6 +231,7 @@ async def forget_memories(
 
 
 async def delete_memory(conn: AsyncConnection, *, tenant_id: str, user_id: str, memory_id: UUID) -> bool:
+    await lock_user(conn, tenant_id=tenant_id, user_id=user_id)
     return await (await conn.execute(DELETE_SQL, (tenant_id, user_id, memory_id))).fetchone() is not None
 
 
@@ -250,6 +255,7 @@ async def correct_memory(
     """Replace a current memory with the corrected one and record old and new value in
     memory_corrections; call inside a transaction. Returns the current row after the correction, with
     `correction` (the audit row) or None when nothing changed."""
+    await lock_user(conn, tenant_id=tenant_id, user_id=user_id)
     old = await (await conn.execute(LOCK_CURRENT_SQL, (tenant_id, user_id, memory_id))).fetchone()
     if old is None:
         raise NotCurrent(str(memory_id))

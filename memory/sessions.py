@@ -44,6 +44,7 @@ from memory.embeddings import aembed
 from memory.extract_rules.folding import fold
 from memory.extraction import aextract_memories, to_memory_ops
 from memory.memories import ENDS_TEMPORARY, SINGLE_VALUED_KEYS, NewMemory, render, save_memories
+from memory.users import lock_user
 
 DEFAULT_IDLE_MINUTES = 30
 RECORD_ATTEMPTS = 5  # each retry follows a concurrent turn's commit: two are the most a turn ever needs
@@ -426,6 +427,7 @@ async def consolidate_session(
     vectors = await aembed(res.embedder, texts) if texts else np.empty((0, 0))
     message_ids = [m.id for m in messages]
     async with tenant_connection(res.pool, tenant_id) as conn:
+        await lock_user(conn, tenant_id=owner[0], user_id=owner[1])  # before any row lock, as a turn does
         locked = await (await conn.execute(LOCK_SESSION_SQL, (session_id,))).fetchone()
         if locked is None or locked["consolidated_at"] is not None:
             return None

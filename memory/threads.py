@@ -35,13 +35,19 @@ VALUES (coalesce(%s, gen_random_uuid()), %s, %s, %s, %s, %s, %s, %s, %s, %s, coa
 RETURNING id, seq, created_at"""
 # The thread's turn count and its newest messages, oldest first (no row: a thread not stored yet).
 THREAD_WINDOW_SQL = """
-SELECT t.turns, m.id, m.role, m.content FROM threads t
+SELECT t.turns, m.id, m.seq, m.role, m.content FROM threads t
 LEFT JOIN LATERAL (
     SELECT id, seq, role, content FROM messages
     WHERE thread_id = t.id AND role IN ('user', 'assistant') ORDER BY seq DESC LIMIT %(limit)s
 ) m ON true
 WHERE t.id = %(thread)s AND t.tenant_id = %(tenant)s AND t.user_id = %(user)s
 ORDER BY m.seq"""
+USER_MESSAGES_BEFORE_SQL = """
+SELECT content FROM (
+    SELECT seq, content FROM messages
+    WHERE thread_id = %(thread)s AND tenant_id = %(tenant)s AND user_id = %(user)s AND role = 'user'
+      AND seq < %(before)s ORDER BY seq DESC LIMIT %(limit)s
+) m ORDER BY seq"""
 # Message ids that are not UUIDs (a LangGraph client's own, a model's "run-..." id) are stored as this
 # namespace's uuid5 of "<thread>/<id>", so a checkpoint message and its row can be matched.
 MESSAGE_NAMESPACE = uuid.UUID("6f1d9c1e-8f4b-4f64-a1f3-1d2c7e0b9a55")
@@ -91,7 +97,18 @@ async def thread_window(
     })).fetchall()
     if not rows:
         return ThreadWindow(0, [])
-    return ThreadWindow(rows[0]["turns"], [{k: r[k] for k in ("id", "role", "content")} for r in rows if r["id"]])
+    return ThreadWindow(rows[0]["turns"], [{k: r[k] for k in ("id", "seq", "role", "content")}
+                                           for r in rows if r["id"]])
+
+
+async def user_messages_before(
+    conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, before_seq: int, limit: int,
+) -> list[str]:
+    """The texts of the thread's last `limit` user messages before `before_seq`, oldest first."""
+    rows = await (await conn.execute(USER_MESSAGES_BEFORE_SQL, {
+        "thread": thread_id, "tenant": tenant_id, "user": user_id, "before": before_seq, "limit": limit,
+    })).fetchall()
+    return [r["content"] for r in rows]
 
 
 async def advance_thread(conn: AsyncConnection, thread_id: str, seen_turns: int) -> None:

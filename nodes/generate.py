@@ -18,14 +18,17 @@ from nodes.common import is_evidence, text_of
 MAX_RETRIEVED_IN_PROMPT = 4
 
 
-def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: list[dict]) -> str:
-    """The agent's prompt, then what is known about the user, then relevant snippets from the past."""
+def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: list[dict], summary: str = "") -> str:
+    """The agent's prompt, then what is known about the user, then relevant snippets from the past, then
+    what the user said earlier in this thread (before the history the model gets as messages)."""
     parts = [system_prompt]
     if memories:
         parts.append(prompts.MEMORY_HEADER + "\n" + "\n".join(f"- {m['content']}" for m in memories))
     snippets = [r for r in retrieved if r["type"] == "message" and is_evidence(r)][:MAX_RETRIEVED_IN_PROMPT]
     if snippets:
         parts.append(prompts.RETRIEVED_HEADER + "\n" + "\n".join(f"- {r['content'][:300]}" for r in snippets))
+    if summary:
+        parts.append(prompts.SUMMARY_HEADER + "\n" + summary)
     return "\n\n".join(parts)
 
 
@@ -36,7 +39,8 @@ def prompt_messages(state: TurnState, system_prompt: str) -> list[BaseMessage]:
     memories = state.get("context_memories", []) + [
         r for r in state.get("retrieved", []) if r["type"] == "memory" and r["id"] not in known_ids
     ]
-    system = SystemMessage(build_system_prompt(system_prompt, memories, state.get("retrieved", [])))
+    system = SystemMessage(build_system_prompt(system_prompt, memories, state.get("retrieved", []),
+                                               state.get("summary", "")))
     return [system, *state["history"]]
 
 

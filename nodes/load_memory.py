@@ -12,7 +12,8 @@ checkpoint without the turn, and a failed turn leaves its user message in the ch
 So the newest `thread_window_messages` rows are read here (one indexed query, with the thread's turn count
 that persist commits against), the model's history is trimmed from them, and the checkpoint's `messages`
 are reconciled to exactly those rows plus this turn's input: what the model sees is what is stored, after
-any crash, and the checkpoint stays bounded while the messages table keeps the whole thread.
+any crash, and the checkpoint stays bounded while the messages table keeps the whole thread. What
+leaves the window is folded into the thread's running summary (nodes/thread_summary.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from graphs.resources import Resources
 from graphs.state import TurnState
 from memory.cache import load_user_memories, prefetch_session
 from memory.db import tenant_connection
-from memory.threads import message_uuid, thread_window
+from memory.threads import ThreadWindow, message_uuid, thread_window, user_messages_before
+from nodes.thread_summary import REBUILD_MESSAGES, dropped_messages, fold, user_texts
 
 
 def stored_message(row: dict) -> AnyMessage:
@@ -61,6 +63,18 @@ def reconcile(
     return [RemoveMessage(id=REMOVE_ALL_MESSAGES), *window, *turn_input]
 
 
+async def rebuilt_summary(res: Resources, ctx: TurnContext, stored: ThreadWindow) -> str:
+    """The summary from the stored user messages just before the window (none when the window holds the
+    whole thread)."""
+    if len(stored.messages) < res.settings.thread_window_messages:
+        return ""
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
+        texts = await user_messages_before(conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id,
+                                           thread_id=ctx.thread_id, before_seq=stored.messages[0]["seq"],
+                                           limit=REBUILD_MESSAGES)
+    return fold("", texts)
+
+
 async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
     async with tenant_connection(res.pool, ctx.tenant_id) as conn:
@@ -80,4 +94,9 @@ async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) 
     changes = reconcile(earlier, window, turn_input, ctx.thread_id)
     if changes:
         update["messages"] = changes
+        dropped = dropped_messages(changes, earlier)
+        if dropped is None:
+            update["summary"] = await rebuilt_summary(res, ctx, stored)
+        elif dropped:
+            update["summary"] = fold(state.get("summary", ""), user_texts(dropped))
     return update

@@ -33,7 +33,7 @@ from memory.rows import jsonable
 from memory.sessions import record_turn
 from memory.threads import advance_thread, ensure_thread, insert_message, message_uuid
 from memory.usage import record_usage
-from memory.users import ensure_user
+from memory.users import ensure_user, lock_user
 from nodes.answer import public_answer
 from nodes.common import last_user_message, text_of
 
@@ -79,6 +79,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
     pending = background_extraction(res)
 
     async with tenant_connection(res.pool, ctx.tenant_id) as conn:
+        await lock_user(conn, **owner)  # one writer of this user's memories and session at a time
         await ensure_user(conn, **owner)
         await ensure_thread(conn, **owner, thread_id=ctx.thread_id, title=user_text[:TITLE_CHARS])
         await advance_thread(conn, ctx.thread_id, state.get("thread_turns", 0))

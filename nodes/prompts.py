@@ -5,6 +5,7 @@ from models.fake import MEMORY_HEADER  # the fake model reads memories under thi
 
 __all__ = ["MEMORY_HEADER"]
 RETRIEVED_HEADER = "Possibly relevant, from earlier conversations:"
+SUMMARY_HEADER = "Earlier in this conversation the user said (oldest first):"
 
 ASSISTANT_PROMPT = (
     "You are Mnemo, a helpful assistant with a long-term memory. Answer briefly and concretely. "

@@ -298,6 +298,17 @@ def bench_turn(
     _run(run_turn_bench(console, turns=turns, memories=memories, queries=queries))
 
 
+@bench_app.command("growth")
+def bench_growth(
+    turns: int = typer.Option(1000, min=15, help="Turns on each thread (Mnemo's and the stock graph's)."),
+) -> None:
+    """Turn time and checkpoint bytes per turn near turn 10 and at the last turn of one long thread, Mnemo
+    beside a stock 7-node LangGraph graph on the same checkpointer."""
+    from bench.growth import run_growth_bench
+
+    _run(run_growth_bench(console, turns=turns))
+
+
 @bench_app.command("extraction")
 def bench_extraction(
     data: Annotated[list[Path] | None, typer.Option(
@@ -444,7 +455,8 @@ def _gguf(model: Path | None) -> Path:
 def bench_faults(
     fault: Annotated[list[str] | None, typer.Option(help="A fault to inject (repeat for several); default: all of "
                                                          "serve-kill, worker-kill, redis-kill, postgres-restart, "
-                                                         "redis-down-same-thread, sse-disconnect.")] = None,
+                                                         "redis-down-same-thread, sse-disconnect, several-processes "
+                                                         "(no fault: 2 API and 2 worker processes).")] = None,
     clients: int = typer.Option(4, min=1, help="Concurrent clients, each on its own thread "
                                                "(redis-down-same-thread: at least 16 on one thread)."),
     turns: int = typer.Option(10, min=1, help="Turns per client."),
@@ -538,15 +550,24 @@ def checkpoints_prune(
     older_than_days: float = typer.Option(30.0, min=0, help="Only checkpoints older than this many days go."),
     thread: str | None = typer.Option(None, help="Prune one thread only."),
 ) -> None:
-    """Delete old checkpoints (and their writes and orphaned blobs); messages and memories are not touched."""
+    """Delete old checkpoints (and their writes and orphaned blobs), then vacuum their tables; messages and
+    memories are not touched."""
 
-    from memory.checkpoint_retention import prune_checkpoints
+    from graphs.resources import open_resources
+    from memory.checkpoint_retention import prune_checkpoints, vacuum_checkpoints
 
-    async def prune(pool):
-        async with pool.connection() as conn:  # checkpoints are not tenant rows
-            return await prune_checkpoints(conn, keep=keep, older_than=timedelta(days=older_than_days),
-                                           thread_id=thread)
+    async def prune():
+        resources = await open_resources()
+        try:
+            async with resources.pool.connection() as conn:  # checkpoints are not tenant rows
+                pruned = await prune_checkpoints(conn, keep=keep, older_than=timedelta(days=older_than_days),
+                                                 thread_id=thread)
+            if pruned.checkpoints:
+                await vacuum_checkpoints(resources.admin_url)
+            return pruned
+        finally:
+            await resources.close()
 
-    result = _run(_with_pool(prune))
+    result = _run(prune())
     console.print(f"pruned {result.checkpoints} checkpoints ({result.writes} pending writes, {result.blobs} blobs) "
                   f"in {result.threads} threads", highlight=False)

@@ -144,9 +144,12 @@ class MemoryPatch(Strict):
 
 
 class ThreadPatch(Strict):
+    """The fields given change; `title: null` clears the title, `starred` and `archived` take true or false."""
+
     title: str | None = Field(default=None, max_length=200)
-    starred: bool | None = None
-    archived: bool | None = Field(default=None, description="true consolidates the thread into memories, once")
+    starred: bool = Field(default=None)  # type: ignore[assignment]  # absent: unchanged; null is refused (422)
+    archived: bool = Field(default=None,  # type: ignore[assignment]
+                           description="true consolidates the thread into memories, once")
 
 
 class ContextTurn(Strict):

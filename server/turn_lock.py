@@ -50,13 +50,17 @@ class HeldTurnLock:
         self.thread_id = thread_id
         self._lock = lock
         self._on_release: Callable[[], None] | None = on_release
-        self._renewal = asyncio.create_task(self._renew(ttl / 3)) if lock is not None else None
+        self._renewal = asyncio.create_task(self._renew(lock, ttl / 3)) if lock is not None else None
 
-    async def _renew(self, every: float) -> None:
+    async def _renew(self, lock: Lock, every: float) -> None:
+        """Until released. A cancellation swallowed inside redis-py's call must not renew a released lock
+        (seen under load: the loop went on after release() had dropped it)."""
         while True:
             await asyncio.sleep(every)
+            if self._lock is not lock:
+                return
             try:
-                await self._lock.reacquire()
+                await lock.reacquire()
             except LockError:
                 log.warning("turn lock on thread %s expired while the turn ran", self.thread_id)
                 return

@@ -3,8 +3,10 @@ benchmarks compare against a baseline of the same run, which a test cannot judge
 
 import re
 
+import psycopg
 from rich.console import Console
 
+from bench.store_baseline import SCHEMA, store_url
 from bench.turn import BASE_SENTENCES, RETRIEVAL_TENANT, base_seeds, bases_for, copy_value, run_turn_bench
 from memory.db import tenant_connection
 
@@ -16,9 +18,10 @@ async def test_bench_turn_prints_every_figure(runtime):
     assert "p50 ms" in out and "p95 ms" in out
     number = r"[\s│]+(\d+\.\d+)[\s│]+(-?\d+\.\d+)"
     for label in ("Full turn", "Baseline: 1-node graph", "Retrieval: hybrid_search (memories)",
-                  "Baseline: plain pgvector k-NN", "node persist"):
+                  "Baseline: plain pgvector k-NN", "Baseline: LangGraph AsyncPostgresStore.asearch", "node persist"):
         assert re.search(re.escape(label) + r"[^\n]*?" + number, out), label
     assert "Ratio full / baseline" in out and "Aim: retrieval p95" in out
+    assert "Ratio hybrid (memories) / store" in out and "AsyncPostgresStore.asearch's" in out
     assert "300 memories" in out and "Reproduce: mnemo bench turn --turns 6 --memories 300 --queries 10" in out
     assert runtime.resources.settings.chat_model == "fake"
 
@@ -49,3 +52,18 @@ def test_a_full_size_load_has_no_duplicate_key_value():
     pairs = {(seeds[i % len(seeds)].key, copy_value(seeds[i % len(seeds)], i // len(seeds)).lower())
              for i in range(100_000)}
     assert len(seeds) == BASE_SENTENCES and len(pairs) == 100_000
+
+
+async def test_the_store_baseline_holds_the_same_memories_and_finds_them(runtime):
+    await run_turn_bench(Console(record=True, width=200), turns=1, memories=150, queries=2,
+                         resources=runtime.resources)
+    async with tenant_connection(runtime.resources.pool, RETRIEVAL_TENANT) as conn:
+        ours = {str(r["id"]) for r in await (await conn.execute(
+            "SELECT id FROM memories WHERE tenant_id = %s AND user_id = 'n150' AND valid_until IS NULL",
+            (RETRIEVAL_TENANT,))).fetchall()}
+    async with await psycopg.AsyncConnection.connect(store_url(runtime.resources.admin_url)) as conn:
+        keys = {r[0] for r in await (await conn.execute(
+            f"SELECT key FROM {SCHEMA}.store WHERE prefix = 'bench.n150'")).fetchall()}
+        vectors = (await (await conn.execute(
+            f"SELECT count(*) FROM {SCHEMA}.store_vectors WHERE prefix = 'bench.n150'")).fetchone())[0]
+    assert keys == ours and vectors == len(ours) == 150

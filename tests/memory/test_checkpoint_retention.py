@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from graphs.runner import run_turn
-from memory.checkpoint_retention import prune_checkpoints
+from memory.checkpoint_retention import CHECKPOINT_TABLES, prune_checkpoints, vacuum_checkpoints
 
 
 async def _checkpoints(runtime, thread_id: str) -> list:
@@ -59,3 +59,15 @@ async def test_recent_checkpoints_are_kept_and_keep_must_be_positive(runtime, pr
         with pytest.raises(ValueError, match="keep must be at least 1"):
             await prune_checkpoints(conn, keep=0, older_than=timedelta(0))
     assert len(await _checkpoints(runtime, thread_id)) == count
+
+
+async def test_vacuum_runs_on_the_checkpoint_tables_as_their_owner(runtime):
+    stats = ("SELECT relname, vacuum_count FROM pg_stat_user_tables"
+             " WHERE relname IN ('checkpoints', 'checkpoint_writes', 'checkpoint_blobs')")
+    async with runtime.resources.pool.connection() as conn:
+        before = {r["relname"]: r["vacuum_count"] for r in await (await conn.execute(stats)).fetchall()}
+    await vacuum_checkpoints(runtime.resources.admin_url)
+    async with runtime.resources.pool.connection() as conn:
+        after = {r["relname"]: r["vacuum_count"] for r in await (await conn.execute(stats)).fetchall()}
+    assert set(after) == set(CHECKPOINT_TABLES)
+    assert all(after[name] == before[name] + 1 for name in CHECKPOINT_TABLES), (before, after)
