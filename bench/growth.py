@@ -140,10 +140,10 @@ def sampled(turns: int) -> dict[int, int]:
 async def bench_growth(console: Console, res: Resources, turns: int) -> list[Growth]:
     tenant = f"bench-growth-{uuid.uuid4().hex[:8]}"
     runners = [
-        Runner("Mnemo (7 nodes, bounded window)", build_turn_graph(res).compile(checkpointer=res.checkpointer,
+        Runner("Mnemo (7 nodes, window)", build_turn_graph(res).compile(checkpointer=res.checkpointer,
                                                                                  name="mnemo-turn"),
                res, tenant, mnemo=True),
-        Runner(f"Stock LangGraph ({STOCK_NODES} trivial nodes, add_messages)",
+        Runner(f"Stock LangGraph ({STOCK_NODES} nodes)",
                build_stock_graph(res).compile(checkpointer=res.checkpointer, name="bench-stock"),
                res, tenant, mnemo=False),
     ]
@@ -180,7 +180,7 @@ def report(console: Console, figures: list[Growth], turns: int) -> None:
         table.add_row(g.graph, f"{g.early.p50:.1f}", f"{g.late.p50:.1f}", f"{g.time_ratio:.2f}",
                       _kb(g.early.bytes_per_turn), _kb(g.late.bytes_per_turn), f"{g.bytes_ratio:.2f}",
                       _kb(g.late.state_bytes))
-    console.print(table)
+    (console if console.width >= 130 else Console(width=130)).print(table)  # every column whole, even in a log
     mnemo = figures[0]
     holds = mnemo.time_ratio <= AIM and mnemo.bytes_ratio <= AIM
     console.print(f"Aim: Mnemo at turn {late} within {AIM}x of turn {early} in time and bytes per turn: "

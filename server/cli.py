@@ -309,6 +309,24 @@ def bench_growth(
     _run(run_growth_bench(console, turns=turns))
 
 
+@bench_app.command("concurrency")
+def bench_concurrency(
+    turns: int = typer.Option(10, min=1, help="Turns each thread runs, one after another."),
+    levels: str = typer.Option("1,4,16", help="Threads at once, comma-separated."),
+) -> None:
+    """Turns/s of Mnemo and of a stock 7-node graph at 1, 4 and 16 concurrent threads, and POST /v1/chat's
+    p50 beside the in-process turn's."""
+    from bench.concurrency import run_concurrency_bench
+
+    try:
+        chosen = tuple(int(n) for n in levels.split(","))
+    except ValueError:
+        _fail("--levels takes whole numbers separated by commas, e.g. 1,4,16")
+    if not chosen or min(chosen) < 1:
+        _fail("--levels takes whole numbers of 1 or more")
+    _run(run_concurrency_bench(console, turns=turns, levels=chosen))
+
+
 @bench_app.command("extraction")
 def bench_extraction(
     data: Annotated[list[Path] | None, typer.Option(

@@ -30,7 +30,8 @@ class AppRuntime:
                                wait_seconds=settings.turn_wait_seconds)
 
     @classmethod
-    async def _build(cls, resources: Resources, settings: Settings, owns: bool) -> AppRuntime:
+    async def build(cls, resources: Resources, settings: Settings, owns: bool) -> AppRuntime:
+        """On given resources (`owns`: close them with the runtime)."""
         graph = build_turn_graph(resources).compile(checkpointer=resources.checkpointer, name="mnemo-turn")
         local = None
         if settings.local_mode:
@@ -41,12 +42,12 @@ class AppRuntime:
 
     @classmethod
     async def open(cls, settings: Settings, *, warm_model: bool = False) -> AppRuntime:
-        return await cls._build(await open_resources(settings, warm_model=warm_model), settings, True)
+        return await cls.build(await open_resources(settings, warm_model=warm_model), settings, True)
 
     @classmethod
     async def shared(cls, settings: Settings) -> AppRuntime:
         """On the process-wide resources (when mounted inside the LangGraph server)."""
-        return await cls._build(await shared_resources(), settings, False)
+        return await cls.build(await shared_resources(), settings, False)
 
     async def close(self) -> None:
         await self.turns.drain(self.resources.settings.shutdown_grace_seconds)

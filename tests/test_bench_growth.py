@@ -1,0 +1,17 @@
+"""`mnemo bench growth` runs end to end on a short thread and prints its figures (speed is not judged)."""
+
+from rich.console import Console
+
+from bench.growth import run_growth_bench
+
+
+async def test_bench_growth_prints_both_graphs(runtime):
+    console = Console(record=True, width=200)
+    figures = await run_growth_bench(console, turns=16, resources=runtime.resources)
+    out = console.export_text()
+    mnemo, stock = figures
+    assert mnemo.early.turn == 10 and mnemo.late.turn == 16
+    assert all(p.bytes_per_turn > 0 and len(p.ms) == 5 for g in figures for p in (g.early, g.late))
+    assert mnemo.late.state_bytes > 0 and stock.late.state_bytes > 0
+    assert "Stock LangGraph" in out and "Aim: Mnemo at turn 16" in out
+    assert "Reproduce: mnemo bench growth --turns 16" in out
