@@ -25,10 +25,10 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.console import Console
 from rich.table import Table
 
-from bench.turn import MESSAGES, BaselineState, baseline_turn, progress_bar
+from bench.turn import MESSAGES, BaselineState, baseline_turn, node_seconds, progress_bar
 from graphs.resources import Resources, open_resources
 from graphs.runner import run_turn
-from graphs.turn import build_turn_graph
+from graphs.turn import NODE_NAMES, build_turn_graph
 
 __all__ = ["run_growth_bench"]
 
@@ -67,6 +67,7 @@ class Point:
 
     turn: int  # the last turn of the sample
     ms: list[float] = field(default_factory=list)
+    nodes: dict[str, list[float]] = field(default_factory=dict)  # Mnemo's per-node ms
     bytes_per_turn: float = 0.0
     state_bytes: int = 0
 
@@ -116,6 +117,7 @@ class Runner:
     async def turn(self, i: int, measured: Point | None) -> None:
         message = f"{MESSAGES[i % len(MESSAGES)]} (turn {i})"
         before = await thread_bytes(self.res, self.thread_id) if measured else 0
+        nodes_before = node_seconds()
         started = time.perf_counter()
         if self.mnemo:
             await run_turn(self.graph, message=message, thread_id=self.thread_id, **self.owner)
@@ -124,6 +126,11 @@ class Runner:
         elapsed = (time.perf_counter() - started) * 1000
         if measured is not None:
             measured.ms.append(elapsed)
+            if self.mnemo:
+                nodes_after = node_seconds()
+                for name in NODE_NAMES:
+                    spent = (nodes_after.get(name, 0.0) - nodes_before.get(name, 0.0)) * 1000
+                    measured.nodes.setdefault(name, []).append(spent)
             added = await thread_bytes(self.res, self.thread_id) - before
             measured.bytes_per_turn += added / SAMPLE
             measured.turn = i + 1
@@ -182,6 +189,9 @@ def report(console: Console, figures: list[Growth], turns: int) -> None:
                       _kb(g.late.state_bytes))
     (console if console.width >= 130 else Console(width=130)).print(table)  # every column whole, even in a log
     mnemo = figures[0]
+    by_node = ", ".join(f"{name} {statistics.median(mnemo.early.nodes[name]):.1f} -> "
+                        f"{statistics.median(mnemo.late.nodes[name]):.1f}" for name in NODE_NAMES)
+    console.print(f"Mnemo's nodes, p50 ms at turn {early} -> {late}: {by_node}")
     holds = mnemo.time_ratio <= AIM and mnemo.bytes_ratio <= AIM
     console.print(f"Aim: Mnemo at turn {late} within {AIM}x of turn {early} in time and bytes per turn: "
                   f"{mnemo.time_ratio:.2f}x and {mnemo.bytes_ratio:.2f}x: "

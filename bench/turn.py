@@ -317,7 +317,7 @@ async def baseline_turn(graph: CompiledStateGraph, *, message: str, thread_id: s
         pass
 
 
-def _node_seconds() -> dict[str, float]:
+def node_seconds() -> dict[str, float]:
     """Cumulative seconds per node; turns run one at a time, so a difference is one turn's nodes."""
     sums: dict[str, float] = {}
     for metric in NODE_SECONDS.collect():
@@ -334,9 +334,9 @@ def turn_plan(turns: int) -> list[tuple[int, str]]:
 
 
 async def _measured_full_turn(graph: CompiledStateGraph, figures: TurnFigures, **turn: str) -> None:
-    before = _node_seconds()
+    before = node_seconds()
     total = await _elapsed_ms(run_turn(graph, **turn))
-    after = _node_seconds()
+    after = node_seconds()
     nodes_ms = 0.0
     for name in NODE_NAMES:
         spent = (after.get(name, 0.0) - before.get(name, 0.0)) * 1000
