@@ -114,8 +114,8 @@ class Runner:
         self.thread_id = str(uuid.uuid4())
         self.points: list[Point] = []
 
-    async def turn(self, i: int, measured: Point | None) -> None:
-        message = f"{MESSAGES[i % len(MESSAGES)]} (turn {i})"
+    async def turn(self, i: int, measured: Point | None, turns: int) -> None:
+        message = f"{MESSAGES[message_index(i, turns)]} (turn {i})"
         before = await thread_bytes(self.res, self.thread_id) if measured else 0
         nodes_before = node_seconds()
         started = time.perf_counter()
@@ -135,6 +135,15 @@ class Runner:
             measured.bytes_per_turn += added / SAMPLE
             measured.turn = i + 1
             measured.state_bytes = await state_bytes(self.graph, self.res, self.thread_id)
+
+
+def message_index(i: int, turns: int) -> int:
+    """The bench message of turn i: the sampled turns near turn 10 and at the end send the same five
+    messages in the same order, so both points do the same work (else they compare other sentences)."""
+    for start in (10 - SAMPLE, turns - SAMPLE):
+        if start <= i < start + SAMPLE:
+            return (i - start) % len(MESSAGES)
+    return i % len(MESSAGES)
 
 
 def sampled(turns: int) -> dict[int, int]:
@@ -160,7 +169,7 @@ async def bench_growth(console: Console, res: Resources, turns: int) -> list[Gro
     with progress_bar(console) as progress:
         task = progress.add_task("Warm-up turns (the user's memories)", total=WARMUP_TURNS)
         for i in range(WARMUP_TURNS):
-            await warmup.turn(i, None)
+            await warmup.turn(i, None, WARMUP_TURNS)
             progress.advance(task)
     with progress_bar(console) as progress:
         task = progress.add_task("Turns (Mnemo + stock)", total=turns)
@@ -168,7 +177,7 @@ async def bench_growth(console: Console, res: Resources, turns: int) -> list[Gro
             order = runners if i % 2 else runners[::-1]
             for runner in order:
                 which = plan.get(i)
-                await runner.turn(i, None if which is None else points[runner.name][which])
+                await runner.turn(i, None if which is None else points[runner.name][which], turns)
             progress.advance(task)
     return [Growth(r.name, *points[r.name]) for r in runners]
 

@@ -2,7 +2,7 @@
 
 from rich.console import Console
 
-from bench.growth import run_growth_bench
+from bench.growth import message_index, run_growth_bench
 
 
 async def test_bench_growth_prints_both_graphs(runtime):
@@ -16,3 +16,7 @@ async def test_bench_growth_prints_both_graphs(runtime):
     assert "Stock LangGraph" in out and "Aim: Mnemo at turn 16" in out
     assert "Mnemo's nodes, p50 ms at turn 10 -> 16: load_memory" in out
     assert "Reproduce: mnemo bench growth --turns 16" in out
+
+
+def test_both_points_send_the_same_messages():
+    assert [message_index(i, 1000) for i in range(5, 10)] == [message_index(i, 1000) for i in range(995, 1000)]
