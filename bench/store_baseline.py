@@ -16,6 +16,8 @@ import numpy as np
 import psycopg
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from memory.db import execute_as_owner
+
 SCHEMA = "mnemo_bench_store"
 FIELD = "text"
 COUNT_SQL = "SELECT count(*) FROM store WHERE prefix = %s"
@@ -74,5 +76,4 @@ def open_store(admin_url: str, dims: int, vectors: dict[str, np.ndarray]):
 
 
 async def create_schema(admin_url: str) -> None:
-    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
-        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    await execute_as_owner(admin_url, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")

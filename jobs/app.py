@@ -17,7 +17,7 @@ import psycopg
 from procrastinate import App, PsycopgConnector
 from procrastinate.schema import SchemaManager
 
-from memory.migrate import ADVISORY_LOCK_ID
+from memory.migrate import migration_lock
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ async def ensure_schema(url: str) -> bool:
     schema came from another procrastinate version is reported, not changed: its migrations ship with
     procrastinate (`procrastinate schema --migrations-path`)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_ID,))
-        try:
+        async with migration_lock(conn):
             present = (await (await conn.execute(SCHEMA_PRESENT_SQL)).fetchone())[0]
             if not present:
                 async with conn.transaction():
@@ -62,5 +61,3 @@ async def ensure_schema(url: str) -> bool:
                 log.warning("the job queue schema was created by procrastinate %s, this is %s: apply its "
                             "migrations", recorded[0], SCHEMA_VERSION)
             return False
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_ID,))

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
 from psycopg import AsyncConnection
+
+from memory.db import execute_as_owner
 
 # All sub-statements of one query see the same snapshot, so orphaned blobs go in a second statement.
 PRUNE_SQL = """
@@ -76,5 +77,4 @@ CHECKPOINT_TABLES = ("checkpoints", "checkpoint_writes", "checkpoint_blobs")
 async def vacuum_checkpoints(admin_url: str) -> None:
     """VACUUM (ANALYZE) the checkpoint tables: dead rows' space becomes reusable and the planner sees the
     new sizes. The owner's connection (the application role may not vacuum), outside a transaction."""
-    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
-        await conn.execute(f"VACUUM (ANALYZE) {', '.join(CHECKPOINT_TABLES)}")
+    await execute_as_owner(admin_url, f"VACUUM (ANALYZE) {', '.join(CHECKPOINT_TABLES)}")

@@ -8,7 +8,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
 from memory.db import CONNECT_KWARGS
-from memory.migrate import ADVISORY_LOCK_ID
+from memory.migrate import migration_lock
 
 
 async def setup_checkpointer(admin_url: str) -> None:
@@ -16,11 +16,8 @@ async def setup_checkpointer(admin_url: str) -> None:
     setup() is idempotent but not concurrent (processes starting together on a fresh database both
     insert its first version: UniqueViolation on checkpoint_migrations_pkey)."""
     async with await psycopg.AsyncConnection.connect(admin_url, **CONNECT_KWARGS) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_ID,))
-        try:
+        async with migration_lock(conn):
             await AsyncPostgresSaver(conn).setup()
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_ID,))
 
 
 async def open_checkpointer(pool: AsyncConnectionPool, admin_url: str) -> AsyncPostgresSaver:

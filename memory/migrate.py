@@ -7,6 +7,8 @@ Applied versions are recorded in schema_migrations.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,17 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 APPLIED_SQL = "SELECT version FROM schema_migrations"
 RECORD_SQL = "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)"
+
+
+@asynccontextmanager
+async def migration_lock(conn: psycopg.AsyncConnection) -> AsyncIterator[None]:
+    """Hold the schema's advisory lock on this (autocommit) connection: one process at a time creates or
+    changes tables (our migrations, LangGraph's checkpointer tables, procrastinate's queue)."""
+    await conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_ID,))
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_ID,))
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,7 @@ async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]
     """Apply pending migrations; return those applied by this call."""
     applied_now: list[Migration] = []
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_ID,))
-        try:
+        async with migration_lock(conn):
             await conn.execute(CREATE_TABLE_SQL)
             done = {row[0] for row in await (await conn.execute(APPLIED_SQL)).fetchall()}
             for migration in discover(directory):
@@ -60,6 +72,4 @@ async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]
                     await conn.execute(migration.path.read_text())
                     await conn.execute(RECORD_SQL, (migration.version, migration.name))
                 applied_now.append(migration)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_ID,))
     return applied_now

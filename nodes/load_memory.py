@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveM
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from psycopg import AsyncConnection
 
 from graphs.context import TurnContext
 from graphs.resources import Resources
@@ -63,40 +64,39 @@ def reconcile(
     return [RemoveMessage(id=REMOVE_ALL_MESSAGES), *window, *turn_input]
 
 
-async def rebuilt_summary(res: Resources, ctx: TurnContext, stored: ThreadWindow) -> str:
+async def rebuilt_summary(conn: AsyncConnection, ctx: TurnContext, stored: ThreadWindow, window_size: int) -> str:
     """The summary from the stored user messages just before the window (none when the window holds the
     whole thread)."""
-    if len(stored.messages) < res.settings.thread_window_messages:
+    if len(stored.messages) < window_size:
         return ""
-    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
-        texts = await user_messages_before(conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id,
-                                           thread_id=ctx.thread_id, before_seq=stored.messages[0]["seq"],
-                                           limit=REBUILD_MESSAGES)
+    texts = await user_messages_before(conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id, thread_id=ctx.thread_id,
+                                       before_seq=stored.messages[0]["seq"], limit=REBUILD_MESSAGES)
     return fold("", texts)
 
 
 async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) -> dict:
     ctx = TurnContext.from_config(config)
-    async with tenant_connection(res.pool, ctx.tenant_id) as conn:
+    earlier, turn_input = split_input(state["messages"])
+    size = res.settings.thread_window_messages
+    update: dict = {}
+    async with tenant_connection(res.pool, ctx.tenant_id) as conn:  # one connection, the rebuild included
         stored = await thread_window(conn, tenant_id=ctx.tenant_id, user_id=ctx.user_id, thread_id=ctx.thread_id,
-                                     limit=res.settings.thread_window_messages)
-    window = [stored_message(row) for row in stored.messages]
+                                     limit=size)
+        window = [stored_message(row) for row in stored.messages]
+        changes = reconcile(earlier, window, turn_input, ctx.thread_id)
+        if changes:
+            update["messages"] = changes
+            dropped = dropped_messages(changes, earlier)
+            if dropped is None:
+                update["summary"] = await rebuilt_summary(conn, ctx, stored, size)
+            elif dropped:
+                update["summary"] = fold(state.get("summary", ""), user_texts(dropped))
     if not any(isinstance(m, AIMessage) for m in window):  # the thread's first answered turn: a session starts
         memories = await prefetch_session(res, ctx.tenant_id, ctx.user_id)
     else:
         memories = await load_user_memories(res, ctx.tenant_id, ctx.user_id)
-    earlier, turn_input = split_input(state["messages"])
     history = trim_messages(
         [*window, *turn_input], max_tokens=res.settings.history_token_budget, strategy="last",
         token_counter=count_tokens_approximately, start_on="human", include_system=False,
     )
-    update: dict = {"context_memories": memories.all, "history": history, "thread_turns": stored.turns}
-    changes = reconcile(earlier, window, turn_input, ctx.thread_id)
-    if changes:
-        update["messages"] = changes
-        dropped = dropped_messages(changes, earlier)
-        if dropped is None:
-            update["summary"] = await rebuilt_summary(res, ctx, stored)
-        elif dropped:
-            update["summary"] = fold(state.get("summary", ""), user_texts(dropped))
-    return update
+    return update | {"context_memories": memories.all, "history": history, "thread_turns": stored.turns}
