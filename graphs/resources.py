@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import psycopg
 import redis.asyncio as aioredis
@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from core.config import Settings, get_settings
+from core.tasks import TaskSet
 from jobs.app import ensure_schema as ensure_queue_schema
 from memory.cache import PreferenceCache, connect_redis
 from memory.checkpointer import open_checkpointer
@@ -28,6 +29,7 @@ from memory.db import APP_ROLE, DatabaseUnavailable, allow_app_login, check_data
 from memory.embedded import ServiceUrls, resolve_service_urls
 from memory.embeddings import Embedder, default_embedder
 from memory.learned.model import ClauseModel, load_model
+from memory.message_vectors import sweep_on_start
 from memory.migrate import migrate
 from models.registry import ModelOptions, get_chat_model, warm_up
 
@@ -49,6 +51,7 @@ class Resources:
     embedder: Embedder
     checkpointer: AsyncPostgresSaver
     admin_url: str  # the owner's: migrations, the checkpointer's and the queue's tables (not for requests)
+    background: TaskSet = field(default_factory=TaskSet)  # work after a turn's answer (the reply's vector)
 
     def chat_model(
         self, spec: str | None = None, *, temperature: float | None = None, max_tokens: int | None = None
@@ -71,6 +74,7 @@ class Resources:
         return replace(self, settings=self.settings.model_copy(update=changes))
 
     async def close(self) -> None:
+        await self.background.drain(self.settings.shutdown_grace_seconds)
         await self.redis.aclose()
         await self.pool.close()
 
@@ -130,6 +134,8 @@ async def open_resources(settings: Settings | None = None, *, warm_model: bool =
         cache=PreferenceCache(redis, settings.prefs_ttl_seconds), embedder=embedder, checkpointer=checkpointer,
         admin_url=admin_url,
     )
+    # replies a process stored but did not live to embed (memory.message_vectors)
+    resources.background.start(sweep_on_start(pool, embedder), name="sweep-unembedded")
     if warm_model:
         await asyncio.to_thread(lambda: warm_up(resources.chat_model()))
     return resources

@@ -10,6 +10,7 @@ import asyncio
 import importlib.resources
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -130,11 +131,64 @@ def _length_batches(ids: list[list[int]], max_batch: int = 64) -> list[list[int]
     return batches
 
 
+class _Batcher:
+    """Concurrent `aembed` calls of one event loop share model runs: the first call runs at once, and
+    the calls that arrive while a run is under way go together in the next one. One turn alone waits
+    for nothing; sixteen concurrent turns make a few batched runs instead of sixteen single ones."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._waiting: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
+        self._runner: asyncio.Task | None = None
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        self._waiting.append((texts, future))
+        if self._runner is None:
+            self._runner = asyncio.get_running_loop().create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        calls: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
+        try:
+            while self._waiting:
+                calls, self._waiting = self._waiting, []
+                texts = [text for call_texts, _ in calls for text in call_texts]
+                try:
+                    vectors = await asyncio.to_thread(self.embedder.embed, texts)
+                except Exception as exc:
+                    for _, future in calls:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                start = 0
+                for call_texts, future in calls:
+                    if not future.done():  # its caller may have been cancelled
+                        future.set_result(vectors[start:start + len(call_texts)])
+                    start += len(call_texts)
+        finally:
+            self._runner = None
+            left, self._waiting = calls + self._waiting, []
+            for _, future in left:  # done unless the runner itself was cancelled: then so are its callers
+                future.cancel()
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Batcher]] = weakref.WeakKeyDictionary()
+
+
+def _batcher(embedder: Embedder) -> _Batcher:
+    by_embedder = _batchers.setdefault(asyncio.get_running_loop(), {})
+    batcher = by_embedder.get(id(embedder))
+    if batcher is None or batcher.embedder is not embedder:
+        batcher = by_embedder[id(embedder)] = _Batcher(embedder)
+    return batcher
+
+
 async def aembed(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """Embed off the event loop (ONNX inference is blocking)."""
+    """Embed off the event loop (ONNX inference is blocking), batched with concurrent calls."""
     if not texts:
         return np.empty((0, embedder.dim), dtype=np.float32)
-    return await asyncio.to_thread(embedder.embed, texts)
+    return await _batcher(embedder).embed(list(texts))
 
 
 @lru_cache(maxsize=1)

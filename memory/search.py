@@ -46,18 +46,22 @@ NEIGHBOUR_WEIGHT = 0.25
 ITERATIVE_SCAN_SQL = "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"
 
 # The query's words that are not a stop word in either language (the French stemmer keeps "what",
-# "do", "i"), each as the OR of its English and French stems.
+# "do", "i"), each as the OR of its English and French stems: the two parses share the default parser's
+# word positions, so a word is the pair of lexemes at one position (a stop word has none in its
+# language). Two parses instead of four single-word queries per word (1.3 ms of a 10 ms search).
 _WORDS_CTE = """
 words AS MATERIALIZED (
   SELECT row_number() OVER () AS word, tsq FROM (
-    SELECT DISTINCT plainto_tsquery('english', w) || plainto_tsquery('french', w) AS tsq
-    FROM unnest(tsvector_to_array(to_tsvector('simple', left(%(text)s, 4000)))) AS w
-    WHERE numnode(plainto_tsquery('english', w)) > 0 AND numnode(plainto_tsquery('french', w)) > 0
+    SELECT DISTINCT plainto_tsquery('simple', e.lexeme) || plainto_tsquery('simple', f.lexeme) AS tsq
+    FROM unnest(to_tsvector('english', left(%(text)s, 4000))) e
+    JOIN unnest(to_tsvector('french', left(%(text)s, 4000))) f ON e.positions && f.positions
     LIMIT %(max_words)s) d
 )"""
 
 # {p}: CTE prefix; {table}; {where}: the caller's rows that may come back; {matches}: (word, id) of the
-# full-text matches among them.
+# full-text matches among them; {docs_where}: the rows the idf's document count N reads, the same ones
+# but for the filters its index does not hold (N only needs to be about right; reading each row to
+# check its expiry or time cost 3 ms at 100k memories).
 _SIDE_CTES = """
 {p}_vec AS (
   SELECT id, row_number() OVER (ORDER BY dist) AS rank FROM (
@@ -69,7 +73,7 @@ _SIDE_CTES = """
   SELECT word, id FROM {matches}
 ),
 {p}_docs AS MATERIALIZED (
-  SELECT greatest(count(*), 1) AS docs FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %(docs_cap)s) a
+  SELECT greatest(count(*), 1) AS docs FROM (SELECT 1 FROM {table} WHERE {docs_where} LIMIT %(docs_cap)s) a
 ),
 {p}_df AS MATERIALIZED (SELECT word, count(*) AS df FROM {p}_match GROUP BY word),
 {p}_txt AS (
@@ -90,8 +94,9 @@ _SIDE_CTES = """
 _OWNER = "tenant_id = %(tenant)s AND user_id = %(user)s"
 _WHEN = """(%(since)s::timestamptz IS NULL OR created_at >= %(since)s)
       AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)"""
-_MEMORY_WHERE = f"""{_OWNER} AND {CURRENT}
-      AND (%(categories)s::text[] IS NULL OR category = ANY(%(categories)s)) AND {_WHEN}"""
+_CATEGORIES = "(%(categories)s::text[] IS NULL OR category = ANY(%(categories)s))"
+_MEMORY_WHERE = f"""{_OWNER} AND {CURRENT} AND {_CATEGORIES} AND {_WHEN}"""
+_MEMORY_DOCS = f"{_OWNER} AND valid_until IS NULL AND {_CATEGORIES}"
 _NOT_FORGOTTEN = """NOT (metadata @> '{"forgotten": true}')"""  # a message whose memory the user had forgotten
 _MESSAGE_WHERE = f"""{_OWNER} AND {_NOT_FORGOTTEN}
       AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)
@@ -155,10 +160,12 @@ def build_search_sql(query: SearchQuery) -> tuple[str, dict]:
     """(sql, params) for one round trip; only the wanted sides are included."""
     ctes, selects = [_WORDS_CTE], []
     if "memory" in query.types:
-        ctes.append(_SIDE_CTES.format(p="mem", table="memories", where=_MEMORY_WHERE, matches=_MEMORY_MATCHES))
+        ctes.append(_SIDE_CTES.format(p="mem", table="memories", where=_MEMORY_WHERE, matches=_MEMORY_MATCHES,
+                                       docs_where=_MEMORY_DOCS))
         selects.append(_MEMORY_SELECT)
     if "message" in query.types:
-        ctes += [_SIDE_CTES.format(p="msg", table="messages", where=_MESSAGE_WHERE, matches=_MESSAGE_MATCHES),
+        ctes += [_SIDE_CTES.format(p="msg", table="messages", where=_MESSAGE_WHERE, matches=_MESSAGE_MATCHES,
+                                   docs_where=_OWNER),
                  _NEIGHBOUR_CTES]
         selects.append(_MESSAGE_SELECT)
     if not selects:

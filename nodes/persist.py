@@ -1,5 +1,6 @@
 """persist: the turn's messages, memories (forgotten, then consolidated), hints and usage in one
 transaction, then the Redis preference entry refreshed from what was just committed (write-through).
+The reply is stored without its vector, embedded after the turn (memory.message_vectors).
 The checkpoint itself is written by the checkpointer, after this commit; the messages are stored with
 their checkpoint ids, so the next turn's load_memory can tell whether the checkpoint holds them.
 
@@ -29,6 +30,7 @@ from memory.embeddings import aembed
 from memory.extraction import apply_ops, ops_texts, to_memory_ops
 from memory.hints import insert_hints
 from memory.idempotency import complete_key, key_of
+from memory.message_vectors import embed_later
 from memory.rows import jsonable
 from memory.sessions import record_turn
 from memory.threads import advance_thread, ensure_thread, insert_message, message_uuid
@@ -75,7 +77,7 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
     usage = state["usage"]
     now = datetime.now(UTC)
     ops = to_memory_ops(state.get("extracted", []), now)
-    vectors = await aembed(res.embedder, [user_text, state["reply"], *ops_texts(ops)])
+    vectors = await aembed(res.embedder, [user_text, *ops_texts(ops)])  # the user's is cached (retrieve)
     pending = background_extraction(res)
 
     async with tenant_connection(res.pool, ctx.tenant_id) as conn:
@@ -93,12 +95,12 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
             await enqueue_extraction(res, [user_row["id"]], tenant_id=ctx.tenant_id, conn=conn)
         reply_row = await insert_message(
             conn, **owner, thread_id=ctx.thread_id, role="assistant", content=state["reply"],
-            embedding=vectors[1], tokens=usage["output_tokens"], model=usage["model"],
+            embedding=None, tokens=usage["output_tokens"], model=usage["model"],
             message_id=message_uuid(reply.id, ctx.thread_id) if reply is not None else None,
             latency_ms=usage["latency_ms"], metadata=_reply_metadata(state["agent"], usage),
         )
         written, forgotten = await apply_ops(
-            conn, **owner, ops=ops, vectors=vectors[2:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
+            conn, **owner, ops=ops, vectors=vectors[1:], thread_id=ctx.thread_id, source_message_id=user_row["id"],
         )
         await record_turn(
             conn, **owner, at=user_row["created_at"], learned=sum(m["action"] == "added" for m in written),
@@ -122,6 +124,10 @@ async def persist(state: TurnState, config: RunnableConfig, res: Resources) -> d
                 hints=hints, memories=remembered, usage=usage, forgotten=dropped,
             ))
     MODEL_COST.labels(usage["model"]).inc(usage["cost_usd"] or 0.0)  # counted once the usage row committed
+    res.background.start(  # the reply's vector is for later searches: not on the answer's path
+        embed_later(res.pool, res.embedder, ctx.tenant_id, reply_row["id"], state["reply"]),
+        name=f"embed-reply-{reply_row['id']}",
+    )
     if written or forgotten:
         await refresh_context_memories(res, ctx.tenant_id, ctx.user_id)
     return {

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from langgraph.graph.state import CompiledStateGraph
 
 from core.config import Settings
+from core.tasks import TaskSet
 from graphs.resources import Resources, open_resources, shared_resources
 from graphs.turn import build_turn_graph
 from memory.db import tenant_connection
 from memory.users import Principal, ensure_user
 from server.turn_lock import TurnLocks
-from server.turn_tasks import TurnTasks
 
 
 @dataclass
@@ -21,7 +21,7 @@ class AppRuntime:
     graph: CompiledStateGraph
     local_principal: Principal | None = None
     owns_resources: bool = True
-    turns: TurnTasks = field(default_factory=TurnTasks)  # running turns, detached from their requests
+    turns: TaskSet = field(default_factory=TaskSet)  # running turns, detached from their requests
     locks: TurnLocks = field(init=False)  # one turn at a time per thread, across processes
 
     def __post_init__(self) -> None:

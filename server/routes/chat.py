@@ -1,6 +1,6 @@
 """POST /v1/chat: one turn of the graph, answered as JSON or streamed as server-sent events.
 
-A turn survives its client: once started it runs in a task the runtime holds (`server.turn_tasks`), so
+A turn survives its client: once started it runs in a task the runtime holds (`core.tasks`), so
 a disconnect mid-stream never leaves it half-written; it completes and is persisted (or, on a failure,
 leaves nothing: persist is the last node and writes in one transaction), and the client reads it back
 from GET /v1/threads/{id}/messages. One turn at a time per thread (`server.turn_lock`): a second one

@@ -157,3 +157,13 @@ async def test_filtered_index_scan_finds_the_callers_nearest_row(resources, tena
             await conn.execute("RESET ALL")
     assert f"row {nearest}" in [h["content"] for h in hits]
     assert {h["thread_id"] for h in hits} == {f"{tenant}-u0"}
+
+
+async def test_query_words_with_query_syntax_and_stop_words_only(resources, tenant):
+    await _seed(resources, tenant, "alice", messages=["The well-known site x.com/a:b is down, O'Neil said"])
+    odd = "what's at x.com/a:b & (well-known) | !O'Neil <-> 'it'?"
+    hits = await _search(resources, tenant, "alice", odd, min_score=0.99)  # the full-text side alone
+    assert [h["content"] for h in hits] == ["The well-known site x.com/a:b is down, O'Neil said"]
+    assert await _search(resources, tenant, "alice", "what is it that I am?", min_score=0.99) == []
+    french = await _search(resources, tenant, "alice", "le site est tombé ?", min_score=0.99)
+    assert [h["content"] for h in french] == ["The well-known site x.com/a:b is down, O'Neil said"]

@@ -11,13 +11,13 @@ import httpx
 import pytest
 import uvicorn
 
+from core.tasks import TaskSet
 from memory.db import tenant_connection
 from memory.idempotency import claim_key, release_key, request_hash
 from models.fake import FakeChatModel
 from server.app import create_app
 from server.schemas import ChatRequest
 from server.turn_lock import ThreadBusy, TurnLocks
-from server.turn_tasks import TurnTasks
 from tests.conftest import key_headers, sse_events
 
 THREAD_MESSAGES_SQL = "SELECT role, content FROM messages WHERE thread_id = %s ORDER BY seq"
@@ -130,7 +130,7 @@ async def test_waiting_locks_serialize_instead_of_refusing(resources):
 
 
 async def test_shutdown_waits_for_turns_then_cancels_the_rest():
-    tasks = TurnTasks()
+    tasks = TaskSet()
     done = tasks.start(asyncio.sleep(0.05, result="done"), name="short")
     stuck = tasks.start(asyncio.sleep(3600), name="stuck")
     assert tasks.running == 2

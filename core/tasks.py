@@ -1,9 +1,10 @@
-"""Turns run in tasks the runtime holds, apart from the request that started them.
+"""Work a process holds in tasks of its own, apart from the request or the turn that started it.
 
-A client that disconnects cancels its request, never a turn already under way: the turn runs to its
-end and is persisted (the client reads it back from GET /v1/threads/{id}/messages). On shutdown the
-runtime waits up to `MNEMO_SHUTDOWN_GRACE_SECONDS` for running turns before it closes the pools; a turn
-still running then is cancelled, and since persist writes in one transaction, it leaves nothing.
+Turns (server.runtime): a client that disconnects cancels its request, never a turn already under way:
+the turn runs to its end and is persisted (the client reads it back from GET /v1/threads/{id}/messages).
+Background work after a turn's answer (graphs.resources, the reply's embedding): it must not hold up the
+answer. On shutdown the owner waits a grace period before it closes the pools; what still runs then is
+cancelled, and leaves nothing half written (each piece writes in one transaction).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class TurnTasks:
-    """The running turns of this process."""
+class TaskSet:
+    """Running tasks, kept referenced until they end; waited for, then cancelled, on shutdown."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task] = set()
@@ -33,14 +34,14 @@ class TurnTasks:
     def _finished(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled():
-            task.exception()  # retrieved here: the turn logs its own failure, nobody may await it
+            task.exception()  # retrieved here: the task logs its own failure, nobody may await it
 
     @property
     def running(self) -> int:
         return len(self._tasks)
 
     async def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the turns running now; True when all of them finished within `timeout`."""
+        """Wait for the tasks running now; True when all of them finished within `timeout`."""
         if not self._tasks:
             return True
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
@@ -51,7 +52,7 @@ class TurnTasks:
         if await self.wait(grace):
             return 0
         left = list(self._tasks)
-        log.warning("shutdown: cancelling %d turn(s) still running after %.0f s", len(left), grace)
+        log.warning("shutdown: cancelling %d task(s) still running after %.0f s", len(left), grace)
         for task in left:
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
