@@ -213,6 +213,7 @@ async def _prompts(home: Path, thread_id: str) -> list[list[dict[str, str]]]:
     import psycopg
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+    from core.config import get_settings
     from memory.db import CONNECT_KWARGS
     from memory.embedded import embedded_postgres_url
     from models.llama import to_llama_messages
@@ -224,9 +225,11 @@ async def _prompts(home: Path, thread_id: str) -> list[list[dict[str, str]]]:
     prompts = []
     for saved in reversed(checkpoints):  # one per turn (durability "exit")
         state = saved.checkpoint["channel_values"]
-        if "history" not in state:
+        if "agent" not in state:
             continue
-        prompts.append(to_llama_messages(prompt_messages(state, AGENTS[state["agent"]].system_prompt)))
+        asked = {**state, "messages": state["messages"][:-1]}  # the thread as generate saw it: before its answer
+        prompt = prompt_messages(asked, AGENTS[state["agent"]].system_prompt, get_settings().history_token_budget)
+        prompts.append(to_llama_messages(prompt))
     return prompts
 
 

@@ -14,12 +14,11 @@ from typing_extensions import TypedDict  # on 3.11 langgraph-api's schema endpoi
 
 class TurnState(TypedDict, total=False):
     """`messages` is the thread's newest window and `summary` what is kept of older turns (both kept
-    across turns); every other key is rewritten by each turn."""
+    across turns), `context_memories` is rewritten when it changed; every other key by each turn."""
 
     messages: Annotated[list[AnyMessage], add_messages]
-    context_memories: list[dict[str, Any]]  # profile, preferences, constraints (load_memory)
+    context_memories: list[dict[str, Any]]  # profile, preferences, constraints (load_memory; kept while unchanged)
     thread_turns: int  # the thread's committed turns when this turn read it; persist commits only on it (load_memory)
-    history: list[AnyMessage]  # the trimmed window of `messages` the model sees (load_memory)
     summary: str  # running summary of the turns older than the window (load_memory, nodes/thread_summary.py)
     retrieved: list[dict[str, Any]]  # hybrid search hits (retrieve)
     agent: str  # chosen persona (route)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, trim_messages
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.runnables import RunnableConfig
 
 from core.metrics import MODEL_TOKENS
@@ -32,7 +33,15 @@ def build_system_prompt(system_prompt: str, memories: list[dict], retrieved: lis
     return "\n\n".join(parts)
 
 
-def prompt_messages(state: TurnState, system_prompt: str) -> list[BaseMessage]:
+def model_history(messages: list[AnyMessage], token_budget: int) -> list[AnyMessage]:
+    """The newest of the thread's window and this turn's input that fit `token_budget`, starting on a user
+    message. Trimmed here rather than kept as a channel of its own: it is the tail of `messages`, and a
+    copy in the checkpoint cost 2 KB a turn."""
+    return trim_messages(messages, max_tokens=token_budget, strategy="last", token_counter=count_tokens_approximately,
+                         start_on="human", include_system=False)
+
+
+def prompt_messages(state: TurnState, system_prompt: str, token_budget: int) -> list[BaseMessage]:
     """What the model is sent: the system prompt with the context set and the retrieved memories not already in
     it, then the thread's history (also how `mnemo bench stream` rebuilds a turn's prompt from its checkpoint)."""
     known_ids = {m["id"] for m in state.get("context_memories", [])}
@@ -41,7 +50,7 @@ def prompt_messages(state: TurnState, system_prompt: str) -> list[BaseMessage]:
     ]
     system = SystemMessage(build_system_prompt(system_prompt, memories, state.get("retrieved", []),
                                                state.get("summary", "")))
-    return [system, *state["history"]]
+    return [system, *model_history(state["messages"], token_budget)]
 
 
 def model_name(message: AIMessage, fallback: str) -> str:
@@ -53,7 +62,8 @@ async def generate(state: TurnState, config: RunnableConfig, res: Resources) -> 
     agent = configured(AGENTS[state["agent"]], res.settings)
     model = res.chat_model(agent.model, temperature=agent.temperature, max_tokens=agent.max_tokens)
     started = time.perf_counter()
-    answer = await model.ainvoke(prompt_messages(state, agent.system_prompt), config)
+    prompt = prompt_messages(state, agent.system_prompt, res.settings.history_token_budget)
+    answer = await model.ainvoke(prompt, config)
     latency_ms = round((time.perf_counter() - started) * 1000)
     usage = answer.usage_metadata or {}
     call = (answer.response_metadata or {}).get("mnemo", {})  # models/chat.py: who answered, at what cost

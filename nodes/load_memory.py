@@ -10,9 +10,9 @@ The history is the thread's stored turns, not the checkpoint's copy of them: per
 before LangGraph writes the checkpoint, so a crash (or a failed checkpoint write) between the two leaves a
 checkpoint without the turn, and a failed turn leaves its user message in the checkpoint with no answer.
 So the newest `thread_window_messages` rows are read here (one indexed query, with the thread's turn count
-that persist commits against), the model's history is trimmed from them, and the checkpoint's `messages`
-are reconciled to exactly those rows plus this turn's input: what the model sees is what is stored, after
-any crash, and the checkpoint stays bounded while the messages table keeps the whole thread. What
+that persist commits against), and the checkpoint's `messages` are reconciled to exactly those rows plus
+this turn's input, from which generate trims the model's history: what the model sees is what is stored,
+after any crash, and the checkpoint stays bounded while the messages table keeps the whole thread. What
 leaves the window is folded into the thread's running summary (nodes/thread_summary.py).
 """
 
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import uuid
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, trim_messages
-from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from psycopg import AsyncConnection
@@ -95,8 +94,6 @@ async def load_memory(state: TurnState, config: RunnableConfig, res: Resources) 
         memories = await prefetch_session(res, ctx.tenant_id, ctx.user_id)
     else:
         memories = await load_user_memories(res, ctx.tenant_id, ctx.user_id)
-    history = trim_messages(
-        [*window, *turn_input], max_tokens=res.settings.history_token_budget, strategy="last",
-        token_counter=count_tokens_approximately, start_on="human", include_system=False,
-    )
-    return update | {"context_memories": memories.all, "history": history, "thread_turns": stored.turns}
+    if memories.all != state.get("context_memories"):  # an unchanged list is not written to the checkpoint again
+        update["context_memories"] = memories.all
+    return update | {"thread_turns": stored.turns}

@@ -38,7 +38,7 @@ async def test_a_long_thread_keeps_a_window_and_summarizes_what_left_it(runtime,
     # every user message that left the window is in the summary, in order, and the window's are not
     summary_lines = state["summary"].splitlines()
     assert summary_lines == [f"- Let us talk about {topic}." for topic in TOPICS[:-3]]
-    system = prompt_messages(state, ASSISTANT_PROMPT)[0]
+    system = prompt_messages(state, ASSISTANT_PROMPT, token_budget=1200)[0]
     assert isinstance(system, SystemMessage) and f"{SUMMARY_HEADER}\n{state['summary']}" in system.content
 
     async with tenant_connection(runtime.resources.pool, principal.tenant_id) as conn:
@@ -73,3 +73,20 @@ def test_a_rewrite_asks_for_a_rebuild_and_removals_name_their_messages():
     earlier = [HumanMessage("a", id="1"), AIMessage("b", id="2"), HumanMessage("c", id="3")]
     assert dropped_messages([RemoveMessage(id="1"), RemoveMessage(id="2")], earlier) == earlier[:2]
     assert dropped_messages([RemoveMessage(id=REMOVE_ALL_MESSAGES), *earlier], earlier) is None
+
+
+async def test_the_checkpoint_keeps_no_copy_of_the_history_and_unchanged_memories_once(runtime, principal):
+    graph, thread_id = _graph(runtime), str(uuid.uuid4())
+    owner = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
+    await run_turn(graph, message="I live in Lyon and I love jazz.", thread_id=thread_id, **owner)
+    for text in ("What time is it?", "Tell me a joke.", "Another one, please."):  # nothing to learn
+        await run_turn(graph, message=text, thread_id=thread_id, **owner)
+    async with tenant_connection(runtime.resources.pool, principal.tenant_id) as conn:
+        rows = await (await conn.execute(
+            "SELECT channel, count(*) AS n FROM checkpoint_blobs WHERE thread_id = %s GROUP BY channel",
+            (thread_id,))).fetchall()
+    versions = {r["channel"]: r["n"] for r in rows}
+    assert "history" not in versions
+    assert versions["messages"] >= 4 and versions["context_memories"] <= 2  # written when it changed only
+    state = (await graph.aget_state({"configurable": {"thread_id": thread_id}})).values
+    assert {m["value"] for m in state["context_memories"]} >= {"Lyon"}

@@ -11,6 +11,7 @@ from memory.cache import prefs_key
 from memory.db import tenant_connection
 from memory.threads import list_messages
 from nodes.agents import AGENTS
+from nodes.generate import model_history
 
 
 async def _turn(runtime, principal, message, thread_id, agent=None):
@@ -62,7 +63,8 @@ async def test_history_is_kept_per_thread(runtime, principal):
     state = await runtime.graph.aget_state(turn_config(thread_id=thread, tenant_id=principal.tenant_id,
                                                        user_id=principal.user_id, agent=None))
     assert [m.type for m in state.values["messages"]] == ["human", "ai", "human", "ai"]
-    assert [m.content for m in state.values["history"]][-1] == "second message"
+    asked = model_history(state.values["messages"][:-1], token_budget=1200)  # what generate sent the model
+    assert [m.content for m in asked][-1] == "second message" and asked[0].content == "first message"
 
 
 async def test_route_explicit_and_by_rule(runtime, principal):

@@ -110,7 +110,7 @@ async def test_turn_whose_checkpoint_write_fails_is_answered_and_restored_by_the
     result = await run_turn(runtime.graph, message="Where do I live?", thread_id=thread_id,
                             tenant_id=principal.tenant_id, user_id=principal.user_id)
     state = await runtime.graph.aget_state({"configurable": {"thread_id": thread_id}})
-    assert "I live in Nantes." in [m.content for m in state.values["history"]]  # the model saw the turn
+    assert "I live in Nantes." in [m.content for m in state.values["messages"]]  # the model saw the turn
     assert result.reply
     await _assert_consistent(runtime, resources, principal, thread_id, turns=3)
 
@@ -131,7 +131,7 @@ async def test_failed_turn_leaves_nothing_in_the_next_history(client, auth, runt
     r = await client.post("/v1/chat", json={"message": "This one works.", "thread_id": thread_id}, headers=auth)
     assert r.status_code == 200
     state = await runtime.graph.aget_state({"configurable": {"thread_id": thread_id}})
-    assert "This one fails." not in [m.content for m in state.values["history"]]
+    assert "This one fails." not in [m.content for m in state.values["messages"]]
     await _assert_consistent(runtime, resources, principal, thread_id, turns=2)
 
 
