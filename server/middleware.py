@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import REQUEST_ID
 from core.metrics import HTTP_ERRORS, HTTP_REQUESTS, HTTP_SECONDS, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED
 from memory.users import hash_key
-from server.deps import bearer_key, get_runtime
+from server.deps import MalformedKey, get_runtime, presented_key
 from server.errors import ApiError, error_body
 from server.ratelimit import Rate, RateLimiter
 
@@ -148,7 +148,10 @@ class BodySizeMiddleware:
 
 def caller_identity(headers: Headers, scope: Scope, local_mode: bool) -> str:
     """Whose budget a request spends: the API key's hash, the local user, or else the client address."""
-    key = bearer_key(headers.get("authorization", ""))
+    try:
+        key = presented_key(headers.get("authorization"), headers.get("x-api-key"))
+    except MalformedKey:  # refused by the route; its budget is the client's address meanwhile
+        key = None
     if key is not None:
         return "key:" + hash_key(key)
     if local_mode:

@@ -1,6 +1,7 @@
 """`langgraph dev` serves the turn graph, our REST app and the PostgreSQL checkpointer together; the
 LangGraph SDK drives it with Mnemo API keys (server/langgraph_auth.py)."""
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -9,7 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
+from langgraph.pregel.remote import RemoteGraph
 from langgraph_sdk import get_client
 
 from tests.conftest import make_key
@@ -31,7 +34,8 @@ def langgraph_server(runtime):  # runtime: the embedded services are up, this pr
     port = _free_port()
     env = {**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false"}
     log = open(ROOT / ".pytest_langgraph_dev.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([LANGGRAPH, "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
+    # Every address, so that a request through this machine's own network address comes as from another one.
+    proc = subprocess.Popen([LANGGRAPH, "dev", "--no-browser", "--no-reload", "--host", "0.0.0.0",
                              "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -107,11 +111,62 @@ async def test_the_key_decides_who_the_turn_runs_for(langgraph_server, resources
     assert refused.value.response.status_code == 404
 
 
-async def test_requests_without_a_valid_key_are_refused(langgraph_server):
-    for key in (None, "mnemo_not-a-key"):
-        with pytest.raises(httpx.HTTPStatusError) as refused:
-            await _client(langgraph_server, key).threads.create()
-        assert refused.value.response.status_code == 401
+def _network_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (what another machine would connect to)."""
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET and not ipaddress.ip_address(address.address).is_loopback:
+                return address.address
+    return None
+
+
+async def test_the_sdks_own_key_options_work(langgraph_server, resources, tenant, monkeypatch):
+    """`api_key=`, LANGGRAPH_API_KEY and RemoteGraph all send the key as `x-api-key`."""
+    key = await make_key(resources, tenant, "sdk-key")
+    by_option = get_client(url=langgraph_server, api_key=key)
+    thread = await by_option.threads.create()
+    answer = await by_option.runs.wait(thread["thread_id"], "turn", input={
+        "messages": [{"role": "user", "content": "I live in Tromso."}]})
+    assert ("profile.location", "Tromso") in {(m["key"], m["value"]) for m in answer["remembered"]}
+
+    monkeypatch.setenv("LANGGRAPH_API_KEY", key)
+    by_environment = get_client(url=langgraph_server)
+    assert [t["thread_id"] for t in await by_environment.threads.search()] == [thread["thread_id"]]
+    monkeypatch.delenv("LANGGRAPH_API_KEY")
+
+    remote = RemoteGraph("turn", url=langgraph_server, api_key=key)
+    state = await remote.ainvoke({"messages": [{"role": "user", "content": "Where do I live?"}]},
+                                 config={"configurable": {"thread_id": thread["thread_id"]}})
+    assert "Tromso" in {m["value"] for m in state["context_memories"]}
+
+
+async def test_without_a_key_only_this_machine_is_the_local_user(langgraph_server):
+    """Studio in a browser on this machine works with no key; another machine, or anything relayed by a
+    proxy or a tunnel, is refused."""
+    local = get_client(url=langgraph_server, api_key=None)  # None: not even one from the environment
+    thread = await local.threads.create()
+    assert thread["metadata"]["owner"] == "default:local"
+    relayed = get_client(url=langgraph_server, api_key=None, headers={"X-Forwarded-For": "203.0.113.7"})
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await relayed.threads.create()
+    assert refused.value.response.status_code == 401
+    address = _network_address()
+    assert address is not None, "this machine has no network address other than loopback"
+    port = httpx.URL(langgraph_server).port
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await get_client(url=f"http://{address}:{port}", api_key=None).threads.create()
+    assert refused.value.response.status_code == 401 and "missing API key" in refused.value.response.text
+
+
+async def test_wrong_or_mismatched_keys_are_refused(langgraph_server, resources, tenant):
+    key = await make_key(resources, tenant, "two-keys")
+    other = await make_key(resources, tenant, "someone-else")
+    async with httpx.AsyncClient(base_url=langgraph_server, timeout=30) as http:
+        for headers in ({"Authorization": "Bearer mnemo_not-a-key"}, {"X-Api-Key": "mnemo_not-a-key"},
+                        {"Authorization": "Basic abc"}, {"Authorization": f"Bearer {key}", "X-Api-Key": other}):
+            r = await http.post("/threads", json={}, headers=headers)
+            assert r.status_code == 401, headers
+        assert (await http.post("/threads", json={}, headers={"X-Api-Key": key})).status_code == 200
 
 
 async def test_graph_endpoint_and_mounted_rest_app(langgraph_server, resources, tenant):

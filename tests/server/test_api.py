@@ -82,12 +82,24 @@ async def test_unknown_or_foreign_thread_is_404(client, auth, resources, princip
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer mnemo_wrong"}, {"Authorization": "Basic abc"},
-                                     {"Authorization": "Bearer "}])
+                                     {"Authorization": "Bearer "}, {"X-Api-Key": "mnemo_wrong"}, {"X-Api-Key": " "}])
 async def test_missing_or_wrong_key_is_401(client, headers):
     for method, path, body in (("POST", "/v1/chat", {"message": "hi"}), ("GET", "/v1/memories", None),
                                ("POST", "/v1/search", {"query": "x"})):
         r = await client.request(method, path, json=body, headers=headers)
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+
+
+async def test_the_key_may_come_as_x_api_key_as_the_langgraph_sdk_sends_it(client, auth, resources, principal):
+    key = auth["Authorization"].removeprefix("Bearer ")
+    r = await client.post("/v1/chat", json={"message": "hello from the SDK"}, headers={"X-Api-Key": key})
+    assert r.status_code == 200
+    listed = await client.get(f"/v1/threads/{r.json()['thread_id']}/messages", headers=auth)
+    assert listed.status_code == 200  # the same user as the Bearer key
+    assert (await client.get("/v1/memories", headers={**auth, "X-Api-Key": key})).status_code == 200
+    other = await make_key(resources, principal.tenant_id, "mallory")
+    r = await client.get("/v1/memories", headers={**auth, "X-Api-Key": other})
+    assert r.status_code == 401 and "two different API keys" in r.json()["error"]["message"]
 
 
 async def test_import_then_search_and_paginate(client, auth):
