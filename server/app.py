@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from core.config import Settings, get_settings
 from hardware.watch import watching
@@ -16,7 +18,7 @@ from server.errors import ERROR_RESPONSES, install_error_handlers
 from server.json_guard import JsonGuardMiddleware
 from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from server.ratelimit import parse_rate
-from server.routes import chat, graph, health, hints, me, memories, search, sessions, threads, usage
+from server.routes import chat, graph, health, hints, me, memories, openai_compat, search, sessions, threads, usage
 from server.runtime import AppRuntime
 
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
             async with watching(settings):  # process and GPU memory: gauges, and a warning when short
                 yield
         finally:
+            await mcp.close()
             await app.state.runtime.close()
 
     app = FastAPI(
@@ -47,11 +50,34 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
     app.state.runtime = runtime
     install_edge(app, settings)
     install_error_handlers(app)
-    for module in (health, chat, threads, search, memories, hints, graph, me, usage, sessions):
+    for module in (health, chat, openai_compat, threads, search, memories, hints, graph, me, usage, sessions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     for path in ("/metrics", "/metrics/"):  # answered at both, no redirect
         app.add_route(path, metrics, include_in_schema=False)
+    mcp = LazyMcp(app, local_mode=settings.local_mode)
+    for path in ("/mcp", "/mcp/"):
+        app.router.routes.append(Route(path, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False))
     return app
+
+
+class LazyMcp:
+    """`/mcp` (server/memory_mcp.py), built on its first request: the `mcp` SDK takes 0.7 s to import,
+    which processes that never serve it should not pay."""
+
+    def __init__(self, app: FastAPI, *, local_mode: bool) -> None:
+        self.app, self.local_mode = app, local_mode
+        self.endpoint = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.endpoint is None:
+            from server.memory_mcp import McpHttpEndpoint
+
+            self.endpoint = McpHttpEndpoint(self.app, local_mode=self.local_mode)
+        await self.endpoint(scope, receive, send)
+
+    async def close(self) -> None:
+        if self.endpoint is not None:
+            await self.endpoint.close()
 
 
 async def metrics(request: Request) -> Response:

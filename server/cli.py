@@ -39,12 +39,13 @@ def _run(coro):
     """Run a coroutine; configuration errors become one red line, not a trace."""
     from memory.cache import RedisUnavailable
     from memory.db import DatabaseUnavailable
+    from memory.embedded import HomeUnusable
     from memory.embeddings import EmbeddingModelMissing
     from models.registry import ModelConfigError
 
     try:
         return asyncio.run(coro)
-    except (DatabaseUnavailable, RedisUnavailable, EmbeddingModelMissing, ModelConfigError) as exc:
+    except (DatabaseUnavailable, RedisUnavailable, EmbeddingModelMissing, ModelConfigError, HomeUnusable) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -61,17 +62,20 @@ def serve(
     """Serve the REST API (JSON and SSE) until SIGTERM or Ctrl-C."""
     from memory.cache import RedisUnavailable
     from memory.db import DatabaseUnavailable
-    from server.serving import run_api
+    from memory.embedded import HomeUnusable
+    from server.serving import port_in_use, run_api
 
     if workers < 1:
         _fail("--workers must be 1 or more")
+    if (reason := port_in_use(host, port)) is not None:  # said now, not after starting the services
+        _fail(reason)
     if local:
         os.environ["MNEMO_LOCAL_MODE"] = "true"
         get_settings.cache_clear()
     configure_logging(get_settings().log_format or "json", log_level)
     try:
         run_api(get_settings(), host=host, port=port, workers=workers, log_level=log_level)
-    except (DatabaseUnavailable, RedisUnavailable) as exc:  # preparing the workers' shared services
+    except (DatabaseUnavailable, RedisUnavailable, HomeUnusable) as exc:  # preparing the shared services
         _fail(str(exc))
 
 
@@ -560,6 +564,19 @@ def worker(
     configure_logging(get_settings().log_format or "json", log_level)
     _run(run_worker(get_settings(), concurrency=concurrency, once=once, heartbeat_s=heartbeat,
                     stalled_after_s=stalled_after, sweep_every_s=sweep_every))
+
+
+@app.command()
+def mcp(
+    key: str | None = typer.Option(None, envvar="MNEMO_API_KEY", help="The Mnemo API key whose user the tools act "
+                                                                      "for (not needed in local mode)."),
+) -> None:
+    """Serve Mnemo's memory as MCP tools over stdin/stdout, for desktop and IDE agents (their MCP config
+    runs this command); the same tools are served over HTTP at /mcp by `mnemo serve`."""
+    from server.memory_mcp import serve_stdio
+
+    configure_logging(get_settings().log_format or "json", "warning")
+    _run(serve_stdio(get_settings(), key))
 
 
 @checkpoints_app.command("prune")

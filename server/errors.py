@@ -1,4 +1,7 @@
-"""Every error leaves as JSON `{"error": {"code", "message"}}` with the right status, never a trace."""
+"""Every error leaves as JSON `{"error": {"code", "message"}}` with the right status, never a trace.
+
+Under the OpenAI-compatible paths (server/routes/openai_compat.py) the same errors take OpenAI's shape,
+`{"error": {"message", "type", "param", "code"}}`, which OpenAI clients parse."""
 
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ class ApiError(Exception):
         self.message = message
         self.headers = {"WWW-Authenticate": "Bearer", **(headers or {})} if status == 401 else headers
 
-    def response(self) -> JSONResponse:
-        return JSONResponse(error_body(self.code, self.message), status_code=self.status, headers=self.headers)
+    def response(self, path: str = "") -> JSONResponse:
+        """The answer; `path`: the request's, which decides the error's shape."""
+        return error_response(path, self.status, self.code, self.message, self.headers)
 
 
 class ErrorDetail(BaseModel):
@@ -68,8 +72,31 @@ RETRY_UNAVAILABLE = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
 DATABASE_ERRORS = (PoolTimeout, OperationalError, DatabaseUnavailable)
 
 
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
+OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                404: "not_found_error", 409: "conflict_error", 413: "invalid_request_error",
+                422: "invalid_request_error", 429: "rate_limit_error"}
+OPENAI_CODES = {"unauthorized": "invalid_api_key", "invalid_request": "invalid_request_error"}
+
+
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
+
+
+def is_openai_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in OPENAI_PATHS)
+
+
+def openai_error_body(status: int, code: str, message: str) -> dict:
+    kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": None, "code": OPENAI_CODES.get(code, code)}}
+
+
+def error_response(path: str, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error answer in the shape the path's clients read."""
+    body = openai_error_body(status, code, message) if is_openai_path(path) else error_body(code, message)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -83,24 +110,24 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return exc.response()
+        return exc.response(request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _validation_message(exc)), status_code=422)
+        return error_response(request.url.path, 422, "invalid_request", _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = STATUS_CODES.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        return error_response(request.url.path, exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(ThreadNotFound)
     async def _no_thread(request: Request, exc: ThreadNotFound) -> JSONResponse:
-        return JSONResponse(error_body("not_found", "thread not found"), status_code=404)
+        return error_response(request.url.path, 404, "not_found", "thread not found")
 
     @app.exception_handler(ThreadMoved)
     async def _moved(request: Request, exc: ThreadMoved) -> JSONResponse:
-        return JSONResponse(error_body("conflict", str(exc)), status_code=409, headers={"Retry-After": "1"})
+        return error_response(request.url.path, 409, "conflict", str(exc), {"Retry-After": "1"})
 
     @app.exception_handler(DataError)
     @app.exception_handler(UnicodeEncodeError)
@@ -110,21 +137,21 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("refused unstorable input: %s", type(exc).__name__)
         message = ("the request holds text or numbers that cannot be stored "
                    "(NUL characters, unpaired surrogates, or out-of-range values)")
-        return JSONResponse(error_body("invalid_request", message), status_code=422)
+        return error_response(request.url.path, 422, "invalid_request", message)
 
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OperationalError)
     @app.exception_handler(DatabaseUnavailable)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", exc)
-        return JSONResponse(error_body("unavailable", DATABASE_DOWN), status_code=503, headers=RETRY_UNAVAILABLE)
+        return error_response(request.url.path, 503, "unavailable", DATABASE_DOWN, RETRY_UNAVAILABLE)
 
     @app.exception_handler(AllModelsFailed)
     async def _no_model(request: Request, exc: AllModelsFailed) -> JSONResponse:
         log.error("%s", exc)
-        return JSONResponse(error_body("unavailable", exc.summary()), status_code=503, headers=RETRY_UNAVAILABLE)
+        return error_response(request.url.path, 503, "unavailable", exc.summary(), RETRY_UNAVAILABLE)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "internal error"), status_code=500)
+        return error_response(request.url.path, 500, "internal_error", "internal error")

@@ -69,7 +69,7 @@ class JsonGuardMiddleware:
             try:
                 event = await receive()
             except HTTPException as exc:  # BodySizeMiddleware: over the limit (raised for FastAPI's reader)
-                await ApiError(exc.status_code, str(exc.detail)).response()(scope, receive, send)
+                await ApiError(exc.status_code, str(exc.detail)).response(scope["path"])(scope, receive, send)
                 return
             if event["type"] != "http.request":  # the client left: let the app see it
                 await self.app(scope, _replay([], event, receive), send)
@@ -79,7 +79,7 @@ class JsonGuardMiddleware:
         body = b"".join(chunks)
         reason = body_problem(body)
         if reason is not None:
-            await ApiError(422, reason).response()(scope, receive, send)
+            await ApiError(422, reason).response(scope["path"])(scope, receive, send)
             return
         await self.app(scope, _replay([body], None, receive), send)
 

@@ -24,7 +24,6 @@ from fastapi.routing import iter_route_contexts
 from redis.exceptions import RedisError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,7 +31,7 @@ from core.logging import REQUEST_ID
 from core.metrics import HTTP_ERRORS, HTTP_REQUESTS, HTTP_SECONDS, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED
 from memory.users import hash_key
 from server.deps import MalformedKey, get_runtime, presented_key
-from server.errors import ApiError, error_body
+from server.errors import ApiError, error_response
 from server.ratelimit import Rate, RateLimiter
 
 log = logging.getLogger("mnemo.http")
@@ -96,8 +95,8 @@ class RequestContextMiddleware:
             status = 500
             if response_started:
                 raise
-            answer = JSONResponse(error_body("internal_error", "internal error"), status_code=500,
-                                  headers={REQUEST_ID_HEADER: request_id})
+            answer = error_response(scope["path"], 500, "internal_error", "internal error",
+                                    {REQUEST_ID_HEADER: request_id})
             await answer(scope, receive, send)
         finally:
             elapsed = time.perf_counter() - started
@@ -128,7 +127,7 @@ class BodySizeMiddleware:
         message = f"request body over {self.max_bytes} bytes"
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            await ApiError(413, message).response()(scope, receive, send)
+            await ApiError(413, message).response(scope["path"])(scope, receive, send)
             return
         received = 0
 
@@ -203,7 +202,7 @@ class RateLimitMiddleware:
             RATE_LIMITED.inc()
             refusal = ApiError(429, f"rate limit of {self.rate} exceeded, retry in {decision.retry_after_s}s",
                                headers={**limits, "Retry-After": str(decision.retry_after_s)})
-            await refusal.response()(scope, receive, send)
+            await refusal.response(scope["path"])(scope, receive, send)
             return
 
         async def send_with_limits(message: Message) -> None:

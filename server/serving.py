@@ -15,9 +15,11 @@ services stop when the supervisor exits, after uvicorn has stopped the children.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 
 import uvicorn
@@ -68,6 +70,22 @@ async def _prepare_shared_services(settings: Settings) -> dict[str, str]:
         await allow_app_login(admin_url)
         env |= {"DATABASE_URL": login_as(urls.database_url, APP_ROLE), "MNEMO_ADMIN_DATABASE_URL": admin_url}
     return env
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (taken, or not an address of this machine), or None.
+    Checked before the services start, so the answer comes in a second, not after the whole startup."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another `mnemo serve`?): stop that process "
+                        "or choose another port with --port")
+            return f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host and --port"
+    return None
 
 
 def run_api(settings: Settings, *, host: str, port: int, workers: int, log_level: str) -> None:

@@ -7,6 +7,7 @@ to run against real servers instead.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 TEST_HOME = Path(os.environ.get("MNEMO_TEST_HOME") or f"/tmp/mnemo-tests-{os.getpid()}")
@@ -69,6 +71,22 @@ def tenant() -> str:
 @pytest.fixture
 def principal(tenant: str) -> Principal:
     return Principal(tenant, "alice")
+
+
+@pytest.fixture(scope="session")
+async def live_url(runtime: AppRuntime, settings: Settings) -> AsyncIterator[str]:
+    """The API on a real socket, for clients that make their own connections (openai, mcp) and for
+    dropping a connection mid-stream."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=0,
+                                           lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the test server did not start"
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await serving
 
 
 @pytest.fixture(scope="session")

@@ -35,19 +35,25 @@ _OFFER = re.compile(r"\b(?:do\s+you\s+want\s+me\s+to|would\s+you\s+like\s+me\s+t
 _LASTING = re.compile(r"\b(?:always|toujours|from\s+now\s+on|desormais|every\s+time|a\s+chaque\s+fois|keep|continue)\b")
 _NOT_A_REPLY = re.compile(  # a question or a request of its own, not an answer to the assistant's question
     r"^(?:(?:can|could|would|will|do|does|did|is|are|what|what's|whats|who|where|when|why|how|which|tell|give|write"
-    r"|explain|show|help|list|outline|summari[sz]e|translate|est-ce|qu'est|quel|quelle|quels|quelles|qui|ou|quand"
+    r"|explain|show|help|list|outline|summari[sz]e|translate|plan|suggest|recommend|find|book|est-ce|qu'est|quel|quelle|quels|quelles|qui|ou|quand"
     r"|comment|pourquoi|combien|peux|pourrais|pouvez|pourriez|tu\s+peux|tu\s+pourrais|vous\s+pouvez|donne|dis|ecris"
-    r"|explique|montre|aide|fais|raconte|traduis|resume|propose|conseille)\b|please\b|stp\b|svp\b)"
+    r"|explique|montre|aide|fais|raconte|traduis|resume|propose|conseille|planifie|organise|trouve|reserve|suggere"
+    r"|recommande)\b|please\b|stp\b|svp\b)"
 )
 _MAX_VALUE_WORDS = 4  # "Oran", "une fromagerie", "Marie-Claire Dupont"
 _PRIVATE = re.compile(r"\b(?:remember|retenir|retienne|note|save|enregistre|numero|number|phone|iban|email|adresse)\b")
 
 
+_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
+
+
 def _last_question(context: list[dict]) -> str | None:
+    """The question sentences of the assistant's last turn: what it asked, not the rest of what it said
+    ("You said: 'I live in Bergen'. How can I help?" asks nothing about a city)."""
     for turn in reversed(context):
         if turn.get("role") == "assistant":
-            content = turn.get("content", "")
-            return content if "?" in content else None
+            questions = _QUESTION_SENTENCE.findall(turn.get("content", ""))
+            return " ".join(q.strip() for q in questions) if questions else None
     return None
 
 

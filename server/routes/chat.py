@@ -24,6 +24,7 @@ from graphs.runner import TurnEvent, TurnResult, stream_turn
 from memory.db import tenant_connection
 from memory.idempotency import ClaimLost, KeyRef
 from memory.threads import ThreadMoved, ThreadNotFound
+from memory.users import Principal
 from models.chat import AllModelsFailed
 from server.deps import Caller, Runtime, owned_thread
 from server.errors import DATABASE_DOWN, DATABASE_ERRORS, RETRY_UNAVAILABLE, ApiError, ErrorBody, error_body
@@ -83,21 +84,33 @@ async def chat(body: ChatRequest, runtime: Runtime, caller: Caller, idempotency_
         if claim.outcome == "replay":
             return _replay(claim.response, stream=body.stream)
         ref = claim.ref
-    async with released_on_failure(runtime, ref):
-        try:
-            held = await runtime.locks.acquire(thread_id)
-        except ThreadBusy as exc:
-            raise retry_later(str(exc)) from exc
-    turn = {"message": body.message, "thread_id": thread_id, "tenant_id": caller.tenant_id,
-            "user_id": caller.user_id, "agent": body.agent, "idempotency": ref.config() if ref else None}
-    events: asyncio.Queue[TurnEvent | BaseException] | None = asyncio.Queue() if body.stream else None
-    task = runtime.turns.start(_detached(runtime, turn, held, ref, events), name=f"turn {thread_id}")
+    task, events = await start_turn(runtime, caller, message=body.message, thread_id=thread_id, agent=body.agent,
+                                    ref=ref, stream=body.stream)
     if events is not None:
         return EventSourceResponse(_stream(events))
     try:
         return (await asyncio.shield(task)).public()  # a disconnect cancels this wait, not the turn
     except ClaimLost as exc:
         raise ApiError(409, TAKEN_OVER) from exc
+
+
+async def start_turn(
+    runtime: AppRuntime, caller: Principal, *, message: str, thread_id: str, agent: str | None,
+    ref: KeyRef | None = None, stream: bool = False,
+) -> tuple[asyncio.Task[TurnResult], asyncio.Queue[TurnEvent | BaseException] | None]:
+    """Take the thread's turn lock (409 with Retry-After when another turn runs on it) and start the turn
+    in a task of the runtime, apart from the request; with `stream`, a queue of its events (tokens, then
+    `done`, or the exception that ended it). Shared by POST /v1/chat and the OpenAI-compatible route."""
+    async with released_on_failure(runtime, ref):
+        try:
+            held = await runtime.locks.acquire(thread_id)
+        except ThreadBusy as exc:
+            raise retry_later(str(exc)) from exc
+    turn = {"message": message, "thread_id": thread_id, "tenant_id": caller.tenant_id,
+            "user_id": caller.user_id, "agent": agent, "idempotency": ref.config() if ref else None}
+    events: asyncio.Queue[TurnEvent | BaseException] | None = asyncio.Queue() if stream else None
+    task = runtime.turns.start(_detached(runtime, turn, held, ref, events), name=f"turn {thread_id}")
+    return task, events
 
 
 async def _detached(
@@ -139,7 +152,7 @@ async def _stream(events: asyncio.Queue) -> AsyncIterator[dict]:
     while True:
         item = await events.get()
         if isinstance(item, BaseException):
-            yield {"event": "error", "data": json.dumps(_stream_error(item))}
+            yield {"event": "error", "data": json.dumps(stream_error(item))}
             return
         if item.kind == "token":
             yield {"event": "token", "data": json.dumps({"text": item.token})}
@@ -149,7 +162,8 @@ async def _stream(events: asyncio.Queue) -> AsyncIterator[dict]:
         return
 
 
-def _stream_error(exc: BaseException) -> dict:
+def stream_error(exc: BaseException) -> dict:
+    """The error event of a stream that failed midway, as {error: {code, message}}."""
     if isinstance(exc, ClaimLost):
         return error_body("conflict", TAKEN_OVER)
     if isinstance(exc, ThreadNotFound):

@@ -37,6 +37,8 @@ async def test_fact_from_one_thread_is_used_in_another(runtime, principal):
     assert {"Marie", "Lyon"} <= context_values
     assert any("jazz" in h["text"] for h in later.hints)
     assert "I remember" in later.reply  # the fake model quotes the memories it was given
+    again = await _turn(runtime, principal, "And a film?", later.thread_id)  # the same memories: not rewritten
+    assert {"Marie", "Lyon"} <= {m["value"] for m in again.context_memories}
     assert later.usage["input_tokens"] > 0 and later.usage["output_tokens"] > 0 and later.usage["model"] == "fake"
 
 

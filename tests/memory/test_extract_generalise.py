@@ -22,6 +22,18 @@ def test_a_question_or_request_is_never_a_short_answer(question: str, reply: str
     assert extract_memories(reply, [{"role": "assistant", "content": question}]) == []
 
 
+@pytest.mark.parametrize(("said", "reply"), [
+    ('You said: "I live in Bergen and I love sailing." How can I help further?', "Plan my weekend."),
+    ("Nice city to live in! Anything else?", "Not now"),
+    ("Your budget was noted. Shall we go on?", "Go on"),
+    ("Tu habites à Lyon, c'est noté. Autre chose ?", "Organise ma semaine"),
+])
+def test_only_what_the_assistant_asked_decides_an_answer(said: str, reply: str) -> None:
+    """Words of the assistant's turn outside its question ("live", "budget") ask nothing (the fake model
+    quotes the user: "Plan my weekend." was stored as the user's city, replacing Bergen)."""
+    assert extract_memories(reply, [{"role": "assistant", "content": said}]) == []
+
+
 def test_a_short_answer_still_counts() -> None:
     assert _found("Nantes", [{"role": "assistant", "content": "Tu vis dans quelle ville ?"}]) == {
         ("profile", "Nantes", "positive")}

@@ -58,6 +58,7 @@ PATH_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 VALIDATED_FIRST: dict[tuple[str, str], str] = {}
 
 ATTACK_CHAT = {"message": "Where do I live and what am I allergic to? Any music recommendation for dinner tonight?"}
+ATTACK_COMPLETION = {"model": "mnemo", "messages": [{"role": "user", "content": ATTACK_CHAT["message"]}]}
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ CALLS: dict[tuple[str, str], Callable[[Victim], list[Call]]] = {
     ("GET", "/v1/memories/export"): lambda v: [Call(own=True)],
     ("GET", "/v1/memories/context"): lambda v: [Call(own=True)],
     ("POST", "/v1/search"): _search,
+    ("POST", "/v1/chat/completions"): lambda v: [
+        Call(json=ATTACK_COMPLETION), Call(json={**ATTACK_COMPLETION, "stream": True}),
+        *[Call(json={**ATTACK_COMPLETION, "metadata": {"thread_id": t}}, status=404) for t in v.ids["thread"]]],
     ("POST", "/v1/chat"): lambda v: [
         Call(json=ATTACK_CHAT), Call(json={**ATTACK_CHAT, "stream": True}),
         *[Call(json={**ATTACK_CHAT, "thread_id": t}, status=404) for t in v.ids["thread"]],

