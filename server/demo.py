@@ -10,6 +10,7 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
+from core.config import Settings
 from graphs.runner import TurnResult
 from server.terminal import local_runtime, show_turn
 
@@ -45,10 +46,10 @@ def facts_used(results: list[TurnResult], facts: list[str]) -> dict[str, list[st
     return used
 
 
-async def run_demo(console: Console) -> None:
+async def run_demo(console: Console, settings: Settings | None = None) -> None:
     user_id = f"demo-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
-    async with local_runtime(console) as runtime:
+    async with local_runtime(console, settings) as runtime:
         console.rule(f"Thread 1: getting to know each other (user {user_id})")
         first_thread = str(uuid.uuid4())
         learned, forgotten = [], []

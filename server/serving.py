@@ -27,7 +27,6 @@ import uvicorn
 from core.config import Settings
 
 log = logging.getLogger(__name__)
-APP = "server.app:create_app"
 WORKER_APP = "server.serving:worker_app"
 LOG_LEVEL_ENV = "MNEMO_WORKER_LOG_LEVEL"  # the supervisor's --log-level, for its worker processes
 
@@ -91,10 +90,17 @@ def port_in_use(host: str, port: int) -> str | None:
 def run_api(settings: Settings, *, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve until SIGTERM or SIGINT; the embedded services stop on the way out."""
     exit_on_sigterm()
-    options = {"factory": True, "host": host, "port": port, "log_level": log_level, "log_config": None,
+    options = {"host": host, "port": port, "log_level": log_level, "log_config": None,
                "access_log": False}  # our own access log carries the request id (server/middleware.py)
-    if workers > 1:
+    if workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Worker processes are fresh interpreters that read their settings from the environment: the
+        # supervisor hands them the shared services' URLs, its log level and local mode that way.
         os.environ.update(asyncio.run(_prepare_shared_services(settings)), **{LOG_LEVEL_ENV: log_level})
-        options["workers"] = workers
-    uvicorn.run(WORKER_APP if workers > 1 else APP, **options)
+        if settings.local_mode:
+            os.environ["MNEMO_LOCAL_MODE"] = "true"
+        uvicorn.run(WORKER_APP, factory=True, workers=workers, **options)
     log.info("stopped")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from rich.console import Console
 
-from core.config import get_settings
+from core.config import Settings, get_settings
 from graphs.runner import TurnResult, stream_turn
 from nodes.common import is_evidence
 from server.runtime import AppRuntime
@@ -16,9 +16,9 @@ from server.turn_lock import ThreadBusy
 
 
 @asynccontextmanager
-async def local_runtime(console: Console) -> AsyncIterator[AppRuntime]:
+async def local_runtime(console: Console, settings: Settings | None = None) -> AsyncIterator[AppRuntime]:
     """Services started or reached, migrations applied, model loaded, with a spinner meanwhile."""
-    settings = get_settings()
+    settings = settings or get_settings()
     where = "embedded services in " + str(settings.home_dir) if not settings.database_url else "configured services"
     with console.status(f"Starting Mnemo ({where}), loading {settings.chat_model} model and embeddings..."):
         runtime = await AppRuntime.open(settings, warm_model=True)
