@@ -13,7 +13,7 @@ on in the same thread), or else a new one. The answer names it in the `X-Mnemo-T
 in its `mnemo` field (with what was learned, forgotten and hinted). Models: `mnemo` (the route node
 picks the agent) and `mnemo-<agent>`. Streaming sends OpenAI's `chat.completion.chunk` events, then a
 usage chunk (unless `stream_options.include_usage` is false), then `[DONE]`. Errors take OpenAI's shape
-(server/errors.py).
+(server/errors.py). An `Idempotency-Key` header works as on POST /v1/chat: a retry gets the first answer.
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 
-from graphs.runner import TurnResult
 from memory.db import tenant_connection
+from memory.idempotency import ClaimLost, KeyRef
 from nodes.agents import AGENTS
 from server.deps import Caller, Runtime
 from server.errors import ApiError, openai_error_body
-from server.routes.chat import start_turn, stream_error
+from server.idempotency import REPLAYED, IdempotencyKey, claim_request, released_on_failure
+from server.routes.chat import TAKEN_OVER, start_turn, stream_error
 from server.schemas import ThreadId
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -144,16 +146,24 @@ def _requested_thread(body: CompletionRequest, header: str | None) -> str | None
                        code="invalid_request") from None
 
 
-def _usage(result: TurnResult) -> dict[str, int]:
-    prompt, completion = result.usage["input_tokens"], result.usage["output_tokens"]
+def _usage(answer: dict[str, Any]) -> dict[str, int]:
+    prompt, completion = answer["usage"]["input_tokens"], answer["usage"]["output_tokens"]
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _mnemo(result: TurnResult) -> dict[str, Any]:
+def _mnemo(answer: dict[str, Any]) -> dict[str, Any]:
     """Mnemo's part of the answer (OpenAI clients ignore fields they do not know)."""
-    public = result.public()
-    return {"thread_id": result.thread_id, "message_id": result.message_id, "agent": result.agent,
-            "memories": public["memories"], "forgotten": public.get("forgotten", []), "hints": public["hints"]}
+    return {key: answer.get(key, []) for key in ("thread_id", "message_id", "agent", "memories", "forgotten", "hints")}
+
+
+def _completion(answer: dict[str, Any], *, completion_id: str, model: str) -> dict[str, Any]:
+    """A chat.completion from the turn's public answer (POST /v1/chat's, also what an Idempotency-Key keeps)."""
+    return {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["reply"]},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": _usage(answer), "mnemo": _mnemo(answer),
+    }
 
 
 @router.get("/models")
@@ -168,33 +178,55 @@ async def list_models(caller: Caller) -> dict:
           "content": {"text/event-stream": {"schema": {"type": "string"}}}},
 })
 async def chat_completions(body: CompletionRequest, runtime: Runtime, caller: Caller, response: Response,
-                           x_mnemo_thread_id: str | None = Header(default=None)):
+                           x_mnemo_thread_id: str | None = Header(default=None),
+                           idempotency_key: IdempotencyKey = None):
     agent = _agent(body.model)
     message, previous_answer = _turn_message(body.messages)
     limit = runtime.resources.settings.max_message_chars
     if len(message) > limit:
         raise ApiError(413, f"the last user message is {len(message)} characters; the limit is {limit}")
-    thread_id = await _thread(runtime, caller, _requested_thread(body, x_mnemo_thread_id), previous_answer)
-    task, events = await start_turn(runtime, caller, message=message, thread_id=thread_id, agent=agent,
-                                    stream=body.stream)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    include_usage = body.stream_options.include_usage if body.stream_options else True
+    ref: KeyRef | None = None
+    if idempotency_key is not None:  # a retry gets the first answer, never a second turn
+        claim = await claim_request(runtime, caller, idempotency_key, endpoint="chat.completions",
+                                    body=body.model_dump(mode="json", exclude={"stream", "stream_options"}))
+        if claim.outcome == "replay":
+            return _replay(claim.response, body, completion_id=completion_id, include_usage=include_usage)
+        ref = claim.ref
+    async with released_on_failure(runtime, ref):
+        thread_id = await _thread(runtime, caller, _requested_thread(body, x_mnemo_thread_id), previous_answer)
+    task, events = await start_turn(runtime, caller, message=message, thread_id=thread_id, agent=agent,
+                                    ref=ref, stream=body.stream)
     headers = {THREAD_HEADER: thread_id}
     if events is not None:
-        include_usage = body.stream_options.include_usage if body.stream_options else True
         chunks = _chunks(events, completion_id=completion_id, model=body.model, include_usage=include_usage)
         return EventSourceResponse(chunks, headers=headers)
-    result = await asyncio.shield(task)  # a disconnect cancels this wait, not the turn
+    try:
+        result = await asyncio.shield(task)  # a disconnect cancels this wait, not the turn
+    except ClaimLost as exc:
+        raise ApiError(409, TAKEN_OVER) from exc
     response.headers.update(headers)
-    return {
-        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": body.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": result.reply},
-                     "finish_reason": "stop", "logprobs": None}],
-        "usage": _usage(result), "mnemo": _mnemo(result),
-    }
+    return _completion(result.public(), completion_id=completion_id, model=body.model)
 
 
-async def _chunks(events: asyncio.Queue, *, completion_id: str, model: str,
-                  include_usage: bool) -> AsyncIterator[dict]:
+def _replay(stored: dict[str, Any], body: CompletionRequest, *, completion_id: str, include_usage: bool):
+    """The first answer again, as a completion or as a stream (the whole reply in one chunk)."""
+    headers = {**REPLAYED, THREAD_HEADER: stored["thread_id"]}
+    if not body.stream:
+        return JSONResponse(_completion(stored, completion_id=completion_id, model=body.model), headers=headers)
+
+    async def replayed() -> AsyncIterator[dict]:
+        chunk = _chunker(completion_id, body.model)
+        yield chunk({"role": "assistant", "content": ""})
+        yield chunk({"content": stored["reply"]})
+        for event in _ending(chunk, stored, completion_id, body.model, include_usage):
+            yield event
+
+    return EventSourceResponse(replayed(), headers=headers)
+
+
+def _chunker(completion_id: str, model: str):
     created = int(time.time())
 
     def chunk(delta: dict, finish: Literal["stop"] | None = None, **extra: Any) -> dict:
@@ -202,6 +234,22 @@ async def _chunks(events: asyncio.Queue, *, completion_id: str, model: str,
             "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra})}
 
+    return chunk
+
+
+def _ending(chunk, answer: dict[str, Any], completion_id: str, model: str, include_usage: bool) -> list[dict]:
+    """The stop chunk (with Mnemo's part), the usage chunk when asked for, then [DONE]."""
+    events = [chunk({}, "stop", mnemo=_mnemo(answer))]
+    if include_usage:
+        events.append({"data": json.dumps({"id": completion_id, "object": "chat.completion.chunk",
+                                           "created": int(time.time()), "model": model, "choices": [],
+                                           "usage": _usage(answer)})})
+    return [*events, {"data": "[DONE]"}]
+
+
+async def _chunks(events: asyncio.Queue, *, completion_id: str, model: str,
+                  include_usage: bool) -> AsyncIterator[dict]:
+    chunk = _chunker(completion_id, model)
     yield chunk({"role": "assistant", "content": ""})
     while True:
         item = await events.get()
@@ -213,10 +261,6 @@ async def _chunks(events: asyncio.Queue, *, completion_id: str, model: str,
         if item.kind == "token":
             yield chunk({"content": item.token})
             continue
-        result = item.result
-        yield chunk({}, "stop", mnemo=_mnemo(result))
-        if include_usage:
-            yield {"data": json.dumps({"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                                       "model": model, "choices": [], "usage": _usage(result)})}
-        yield {"data": "[DONE]"}
+        for event in _ending(chunk, item.result.public(), completion_id, model, include_usage):
+            yield event
         return

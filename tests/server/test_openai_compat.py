@@ -106,3 +106,19 @@ async def test_another_users_thread_is_not_found(openai_client, live_url, resour
                                                     messages=[{"role": "user", "content": "hi"}])
     stored = await _stored(resources, principal, thread_id)
     assert [text for role, text in stored if role == "user"] == ["My name is Eve."]  # nothing of mine went in
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(openai_client, resources, principal):
+    key = {"Idempotency-Key": f"oa-{uuid.uuid4().hex}"}
+    ask = {"model": "mnemo", "messages": [{"role": "user", "content": "Book a table for two at 8pm."}]}
+    first = await openai_client.chat.completions.with_raw_response.create(**ask, extra_headers=key)
+    again = await openai_client.chat.completions.with_raw_response.create(**ask, extra_headers=key)
+    assert again.headers.get("Idempotent-Replayed") == "true" and first.headers.get("Idempotent-Replayed") is None
+    one, two = first.parse(), again.parse()
+    assert two.choices[0].message.content == one.choices[0].message.content
+    thread_id = one.model_extra["mnemo"]["thread_id"]
+    assert two.model_extra["mnemo"]["thread_id"] == thread_id and again.headers["X-Mnemo-Thread-Id"] == thread_id
+    assert len(await _stored(resources, principal, thread_id)) == 2  # one turn, not two
+    streamed = await openai_client.chat.completions.create(**ask, stream=True, extra_headers=key)
+    text = "".join([c.choices[0].delta.content or "" async for c in streamed if c.choices])
+    assert text == one.choices[0].message.content
