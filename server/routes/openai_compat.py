@@ -131,16 +131,18 @@ async def _thread(runtime: Runtime, caller: Caller, requested: str | None, previ
     return str(uuid.uuid4())
 
 
+class _RequestedThread(BaseModel):
+    """The same rule for a thread id as POST /v1/chat's (server.schemas.ThreadId)."""
+
+    thread_id: str | None = ThreadId
+
+
 def _requested_thread(body: CompletionRequest, header: str | None) -> str | None:
     value = (body.metadata or {}).get("thread_id") or header
     if value is None:
         return None
-
-    class _Check(BaseModel):
-        thread_id: str | None = ThreadId
-
     try:
-        return _Check(thread_id=str(value)).thread_id
+        return _RequestedThread(thread_id=str(value)).thread_id
     except ValueError:
         raise ApiError(400, "metadata.thread_id: 1-100 characters of letters, digits and ._:-",
                        code="invalid_request") from None
