@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessageChunk
 from langgraph.graph.state import CompiledStateGraph
 
 from core.metrics import CHECKPOINT_FAILURES
+from graphs.trace import collecting
 from memory.idempotency import CONFIG_KEY
 from nodes.answer import public_answer
 
@@ -38,6 +39,7 @@ class TurnResult:
     usage: dict[str, Any]
     context_memories: list[dict[str, Any]] = field(default_factory=list)
     forgotten: list[dict[str, Any]] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)  # {path: nodes in the order they ran, node_ms: {node: ms}}
 
     def public(self) -> dict[str, Any]:
         """The POST /v1/chat answer (DESIGN.md contract)."""
@@ -77,30 +79,34 @@ async def stream_turn(
                          idempotency=idempotency)
     final: dict[str, Any] = {}  # this turn's node updates, merged in order
     state: dict[str, Any] = {}  # the whole state after the last step (context_memories is not rewritten when unchanged)
-    async with lock or nullcontext():
-        try:
-            async for mode, payload in graph.astream(
-                {"messages": [{"role": "user", "content": message}]}, config,
-                stream_mode=["messages", "updates", "values"],
-                durability=DURABILITY,
-            ):
-                if mode == "messages":
-                    chunk, meta = payload
-                    if meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk) and chunk.content:
-                        yield TurnEvent("token", token=str(chunk.content))
-                elif mode == "values":
-                    state = payload
-                else:
-                    for update in payload.values():
-                        final.update(update or {})
-        except Exception as exc:
-            if "message_ids" not in final:  # persist did not commit: nothing of the turn is stored
-                raise
-            # Stored, but its checkpoint was not written (PostgreSQL went away, say): the turn stands, and
-            # the next turn's load_memory restores the checkpoint from the messages table.
-            CHECKPOINT_FAILURES.inc()
-            log.warning("turn stored on thread %s but its checkpoint was not written (%s); the next turn "
-                        "restores it from the messages table", thread_id, type(exc).__name__)
+    path: list[str] = []  # the nodes in the order their updates arrived
+    with collecting() as node_ms:
+        async with lock or nullcontext():
+            try:
+                async for mode, payload in graph.astream(
+                    {"messages": [{"role": "user", "content": message}]}, config,
+                    stream_mode=["messages", "updates", "values"],
+                    durability=DURABILITY,
+                ):
+                    if mode == "messages":
+                        chunk, meta = payload
+                        if (meta.get("langgraph_node") == "generate" and isinstance(chunk, AIMessageChunk)
+                                and chunk.content):
+                            yield TurnEvent("token", token=str(chunk.content))
+                    elif mode == "values":
+                        state = payload
+                    else:
+                        for node, update in payload.items():
+                            path.append(node)
+                            final.update(update or {})
+            except Exception as exc:
+                if "message_ids" not in final:  # persist did not commit: nothing of the turn is stored
+                    raise
+                # Stored, but its checkpoint was not written (PostgreSQL went away, say): the turn stands, and
+                # the next turn's load_memory restores the checkpoint from the messages table.
+                CHECKPOINT_FAILURES.inc()
+                log.warning("turn stored on thread %s but its checkpoint was not written (%s); the next turn "
+                            "restores it from the messages table", thread_id, type(exc).__name__)
     yield TurnEvent("done", result=TurnResult(
         thread_id=thread_id,
         message_id=final["message_ids"]["assistant"],
@@ -113,6 +119,7 @@ async def stream_turn(
         usage=final["usage"],
         context_memories=state.get("context_memories", []),
         forgotten=final.get("forgotten", []),
+        trace={"path": path, "node_ms": dict(node_ms)},
     ))
 
 

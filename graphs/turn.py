@@ -23,6 +23,7 @@ from langgraph.graph import END, START, StateGraph
 from core.metrics import NODE_SECONDS
 from graphs.resources import Resources, shared_resources
 from graphs.state import TurnState
+from graphs.trace import record
 from nodes.agents import AGENTS
 from nodes.extract import extract
 from nodes.generate import generate
@@ -50,7 +51,9 @@ def _timed(name: str, fn: Callable[..., Awaitable[dict]], provider: ResourceProv
                 return await fn(state, config)
             return await fn(state, config, await provider())
         finally:
-            NODE_SECONDS.labels(name).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            NODE_SECONDS.labels(name).observe(seconds)
+            record(name, seconds)
 
     return node
 

@@ -20,6 +20,7 @@ from server.middleware import BodySizeMiddleware, RateLimitMiddleware, RequestCo
 from server.ratelimit import parse_rate
 from server.routes import chat, graph, health, hints, me, memories, openai_compat, search, sessions, threads, usage
 from server.runtime import AppRuntime
+from server.web import install_web
 
 
 def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None = None,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runtime: AppRuntime | None =
     install_error_handlers(app)
     for module in (health, chat, openai_compat, threads, search, memories, hints, graph, me, usage, sessions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    install_web(app)  # the pages: /, /memories, /graph, /usage
     for path in ("/metrics", "/metrics/"):  # answered at both, no redirect
         app.add_route(path, metrics, include_in_schema=False)
     mcp = LazyMcp(app, local_mode=settings.local_mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -291,6 +292,20 @@ class CategoryCounts(BaseModel):
     superseded: int
 
 
+class HintCounts(BaseModel):
+    shown: int = Field(description="hints offered to the user")
+    applied: int
+    dismissed: int
+    snoozed: int
+
+
+class CacheCounts(BaseModel):
+    hits: int
+    misses: int
+    errors: int
+    hit_rate: float | None = Field(description="hits / (hits + misses); null before any lookup")
+
+
 class MemoryStats(BaseModel):
     by_category: dict[str, CategoryCounts]
     current: int
@@ -298,6 +313,42 @@ class MemoryStats(BaseModel):
     corrections: int
     oldest: datetime | None
     newest: datetime | None
+    by_source: dict[str, int] = Field(description="memories (all versions) by who wrote them: rules, learned, "
+                                                   "model (extraction), other (the API, consolidation)")
+    hints: HintCounts
+    cache: CacheCounts = Field(description="this API process's preference-cache lookups since it started "
+                                           "(all users): Prometheus has the fleet's")
+
+
+class MemoryVersion(Memory):
+    is_current: bool
+
+
+class MemoryCorrection(BaseModel):
+    id: str
+    memory_id: str | None = Field(description="the corrected version")
+    new_memory_id: str | None = Field(description="the version that replaced it")
+    old_category: str
+    old_value: str
+    old_polarity: str
+    new_category: str
+    new_value: str
+    new_polarity: str
+    reason: str | None
+    created_at: datetime
+
+
+class MemoryHistory(BaseModel):
+    versions: list[MemoryVersion] = Field(description="every version of the memory, oldest first")
+    corrections: list[MemoryCorrection] = Field(description="corrections between versions, oldest first")
+
+
+class MemoryForget(Strict):
+    ids: list[UUID] = Field(min_length=1, max_length=200)
+
+
+class MemoriesForgotten(BaseModel):
+    forgotten: int = Field(description="memories deleted (ids that were not the caller's are not counted)")
 
 
 class Export(BaseModel):

@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -77,16 +78,23 @@ def principal(tenant: str) -> Principal:
 async def live_url(runtime: AppRuntime, settings: Settings) -> AsyncIterator[str]:
     """The API on a real socket, for clients that make their own connections (openai, mcp) and for
     dropping a connection mid-stream."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
+    async with serving(create_app(settings, runtime=runtime)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(app) -> AsyncIterator[str]:
+    """`app` on a free port of 127.0.0.1 in this event loop, for as long as the block lasts; yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
     while not server.started:
-        assert not serving.done(), "the test server did not start"
+        assert not task.done(), "the test server did not start"
         await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture(scope="session")

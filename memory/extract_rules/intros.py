@@ -90,7 +90,9 @@ def moves(scope: Scope) -> list[Candidate]:
                                       (_LEFT_FOR, "profile.location", True), (_HERE, "profile.location", True),
                                       (_ORIGIN, "profile.origin", False)):
         m = pattern.search(folded, start, end)
-        if m and (span := _place(text, folded, m.end(), end, capitalised or m.group(0).startswith(("a ", "in ")))):
+        # A bare "from X" ("Hello from the keyboard", "from work") names an origin only when X is a capitalised name.
+        capitalised = capitalised or m is not None and m.group(0).startswith(("a ", "in ", "from"))
+        if m and (span := _place(text, folded, m.end(), end, capitalised)):
             out.append(Candidate("profile", key, text[span[0]:span[1]], "positive", 0.8, language,
                                  text[m.start():span[1]]))
     if (m := _DWELLER.match(folded, start, end)) and text[start].isupper():

@@ -23,6 +23,7 @@ from sse_starlette import EventSourceResponse
 from graphs.runner import TurnEvent, TurnResult, stream_turn
 from memory.db import tenant_connection
 from memory.idempotency import ClaimLost, KeyRef
+from memory.last_turn import record_last_turn
 from memory.threads import ThreadMoved, ThreadNotFound
 from memory.users import Principal
 from models.chat import AllModelsFailed
@@ -126,10 +127,13 @@ async def _detached(
             try:
                 async with asyncio.timeout(timeout):
                     async for event in stream_turn(runtime.graph, **turn):
-                        if events is not None:
-                            events.put_nowait(event)
                         if event.kind == "done":
                             result = event.result
+                            await record_last_turn(runtime.resources.redis, tenant_id=turn["tenant_id"],
+                                                   user_id=turn["user_id"], thread_id=result.thread_id,
+                                                   agent=result.agent, trace=result.trace)
+                        if events is not None:
+                            events.put_nowait(event)
             except TimeoutError as exc:
                 raise ApiError(503, TIMED_OUT.format(seconds=timeout), headers=RETRY_UNAVAILABLE) from exc
         if result is None:

@@ -1,7 +1,7 @@
 """Long-term memories: list (filtered), create one or a batch, get, correct (PATCH, audited), delete,
 stats, the export of everything about the caller, the context the model sees, and a dry-run extraction.
 
-Fixed paths (/bulk, /stats, /export, /context) are declared before /{memory_id}, which would take them."""
+Fixed paths (/bulk, /forget, /stats, /export, /context) are declared before /{memory_id}, which would take them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from memory.embeddings import aembed
 from memory.export import export_user
 from memory.extract_rules import CATEGORIES
 from memory.extraction import aextract_memories
+from memory.lineage import forget_with_history, memory_lineage
 from memory.memories import (
     CONTEXT_CATEGORIES,
     NewMemory,
@@ -31,7 +32,7 @@ from memory.memories import (
     save_memories,
 )
 from memory.rows import jsonable
-from memory.stats import memory_stats
+from memory.stats import cache_counts, memory_stats
 from memory.users import ensure_user
 from server.deps import Caller, Runtime
 from server.errors import ApiError
@@ -40,10 +41,13 @@ from server.schemas import (
     CorrectedMemory,
     Export,
     ExtractRequest,
+    MemoriesForgotten,
     Memory,
     MemoryBulkCreate,
     MemoryBulkCreated,
     MemoryCreate,
+    MemoryForget,
+    MemoryHistory,
     MemoryPage,
     MemoryPatch,
     MemoryStats,
@@ -134,9 +138,24 @@ async def create_many(body: MemoryBulkCreate, runtime: Runtime, caller: Caller) 
 
 @router.get("/stats", response_model=MemoryStats)
 async def stats(runtime: Runtime, caller: Caller) -> dict:
-    """Counts by category, current against superseded, corrections, and the oldest and newest memory."""
+    """Counts by category, current against superseded, corrections, the oldest and newest memory, memories
+    by who wrote them, hints and their feedback, and this process's preference-cache hit rate."""
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
-        return await memory_stats(conn, tenant_id=caller.tenant_id, user_id=caller.user_id)
+        counts = await memory_stats(conn, tenant_id=caller.tenant_id, user_id=caller.user_id)
+    return {**counts, "cache": cache_counts()}
+
+
+@router.post("/forget", response_model=MemoriesForgotten)
+async def forget_many(body: MemoryForget, runtime: Runtime, caller: Caller) -> dict:
+    """Delete memories with their history (the versions each replaced, and the corrections) in one
+    transaction; ids that are not the caller's are skipped, not an error (bulk forget from a list that may
+    be stale). The messages that stated them stay in their threads but leave search."""
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
+        forgotten = await forget_with_history(conn, tenant_id=caller.tenant_id, user_id=caller.user_id,
+                                              ids=list(dict.fromkeys(body.ids)))
+    if forgotten:
+        await refresh_context_memories(runtime.resources, caller.tenant_id, caller.user_id)
+    return {"forgotten": forgotten}
 
 
 @router.get("/export", response_model=Export)
@@ -157,6 +176,19 @@ async def get_one(memory_id: UUID, runtime: Runtime, caller: Caller) -> dict:
     if row is None:
         raise ApiError(404, f"memory {memory_id} not found")
     return _public(row)
+
+
+@router.get("/{memory_id}/history", response_model=MemoryHistory)
+async def history(memory_id: UUID, runtime: Runtime, caller: Caller) -> dict:
+    """Every version of the memory (from any of them), oldest first, and the corrections between them with
+    their reasons."""
+    async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
+        lineage = await memory_lineage(conn, tenant_id=caller.tenant_id, user_id=caller.user_id,
+                                       memory_id=memory_id)
+    if lineage is None:
+        raise ApiError(404, f"memory {memory_id} not found")
+    return {"versions": [_public(row) for row in lineage["versions"]],
+            "corrections": [jsonable(row) for row in lineage["corrections"]]}
 
 
 @router.patch("/{memory_id}", response_model=CorrectedMemory)

@@ -164,6 +164,8 @@ async def snapshot(client: httpx.AsyncClient, who: Party) -> dict[str, Any]:
     export = await ok(client.get("/v1/memories/export", headers=h))
     export.pop("exported_at")
     export["api_keys"] = [{k: v for k, v in key.items() if "used" not in k} for key in export["api_keys"]]
-    return {"export": export, "stats": await ok(client.get("/v1/memories/stats", headers=h)),
+    stats = await ok(client.get("/v1/memories/stats", headers=h))
+    stats.pop("cache")  # this process's cache lookups, everyone's: not the user's data
+    return {"export": export, "stats": stats,
             "context": await ok(client.get("/v1/memories/context", headers=h)),
             "threads": await ok(client.get("/v1/threads", params={"limit": 200}, headers=h))}

@@ -107,6 +107,8 @@ CALLS: dict[tuple[str, str], Callable[[Victim], list[Call]]] = {
     ("POST", "/v1/memories/bulk"): lambda v: [Call(json={"items": [
         {"category": "business", "key": "business.clients", "value": "hotels"},
         {"category": "fact", "key": "fact.pet", "value": "a cat"}]}, status=201)],
+    ("POST", "/v1/memories/forget"): lambda v: [  # answers {"forgotten": 0}; alice's snapshot proves it
+        *[Call(json={"ids": [m]}) for m in v.ids["memory"]], Call(json={"ids": v.ids["memory"][:200]})],
     ("POST", "/v1/memories/extract"): lambda v: [
         Call(json={"text": "Where do I live? What food do I like?",
                    "context": [{"role": "user", "content": "Tell me about my side project."}]})],
