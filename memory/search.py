@@ -114,8 +114,8 @@ _MESSAGE_MATCHES = f"""mnemo_message_text_matches(%(user)s, {_WORD_QUERIES}, %(c
 
 _MEMORY_SELECT = """
 SELECT 'memory'::text AS type, h.id, m.content, h.rrf, m.thread_id, m.category, m.created_at,
-       jsonb_build_object('key', m.key, 'value', m.value, 'polarity', m.polarity,
-                          'confidence', m.confidence) || m.metadata AS metadata
+       m.metadata || jsonb_build_object('key', m.key, 'value', m.value, 'polarity', m.polarity,
+                                        'confidence', m.confidence) AS metadata
 FROM mem_fused h JOIN memories m ON m.id = h.id"""
 # The turns just before and after each message candidate, in its thread and time window: a candidate
 # passes NEIGHBOUR_WEIGHT of its fused score to them (they may be new rows: the reply to a hit).
@@ -136,7 +136,7 @@ msg_hits AS (
 )"""
 _MESSAGE_SELECT = """
 SELECT 'message'::text AS type, h.id, m.content, h.rrf, m.thread_id, NULL::text AS category, m.created_at,
-       jsonb_build_object('role', m.role) || m.metadata AS metadata
+       m.metadata || jsonb_build_object('role', m.role) AS metadata  -- the row's role wins over a metadata "role"
 FROM msg_hits h JOIN messages m ON m.id = h.id"""
 
 

@@ -30,4 +30,16 @@ async def retrieve(state: TurnState, config: RunnableConfig, res: Resources) -> 
     async with tenant_connection(res.pool, ctx.tenant_id) as conn:
         hits = await hybrid_search(conn, query)
     MEMORY_QUERY_SECONDS.observe(time.perf_counter() - started)
-    return {"retrieved": [jsonable(h) for h in hits]}
+    return {"retrieved": [for_state(h) for h in hits]}
+
+
+# What the graph reads of a hit's metadata. The rest stays out of the state: a message's metadata is the
+# client's own JSON (POST /v1/threads/import), and the checkpoint must be writable (an integer past 64 bits
+# there made LangGraph's serializer raise TypeError after the turn was stored; found by the stateful fuzz).
+HIT_METADATA = ("role", "key", "value", "polarity", "confidence")
+
+
+def for_state(hit: dict) -> dict:
+    """The hit as the state keeps it: JSON types, and only the metadata the nodes read."""
+    metadata = {k: hit["metadata"][k] for k in HIT_METADATA if k in hit["metadata"]}
+    return jsonable({**hit, "metadata": metadata})

@@ -268,3 +268,24 @@ async def test_client_leaving_after_first_token_leaves_a_whole_turn(live_url, ru
                             headers=auth)
         assert r.status_code == 200
         await _assert_consistent(runtime, resources, principal, thread_id, turns=3)
+
+
+async def test_imported_metadata_never_breaks_the_next_turns_checkpoint(client, auth, runtime, principal):
+    """Imported metadata is any JSON; a hit that carries it must not make the checkpoint unwritable (an
+    integer past 64 bits did: TypeError in LangGraph's serializer after the turn was stored)."""
+    imported = await client.post("/v1/threads/import", headers=auth, json={"messages": [
+        {"role": "assistant", "content": "Quillbrook harbour ferries leave at dawn.",
+         "metadata": {"ticket": 2**70, "role": "user", "nested": {"big": -(2**80)}}}]})
+    assert imported.status_code == 201
+    question = "When do the Quillbrook harbour ferries leave?"
+    answer = await client.post("/v1/chat", headers=auth, json={"message": question})
+    assert answer.status_code == 200
+    config = {"configurable": {"thread_id": answer.json()["thread_id"], "tenant_id": principal.tenant_id,
+                               "user_id": principal.user_id}}
+    saved = await runtime.graph.checkpointer.aget_tuple(config)
+    assert saved is not None, "the turn's checkpoint was not written"
+    [hit] = [h for h in saved.checkpoint["channel_values"]["retrieved"] if "Quillbrook" in h["content"]]
+    assert hit["metadata"] == {"role": "assistant"}  # the row's role, not the metadata's claim
+    search = await client.post("/v1/search", headers=auth, json={"query": "Quillbrook ferries", "types": ["message"]})
+    [found] = [r for r in search.json()["results"] if "dawn" in r["content"]]
+    assert found["metadata"]["role"] == "assistant" and found["metadata"]["ticket"] == 2**70  # kept in the API

@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 
 from server.app import create_app
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, grew, metric_samples
 from tests.server.openapi_cases import CHECKS, LAST, draw_cases, httpx_kwargs, negatable
 
 SEED = int(os.environ.get("MNEMO_FUZZ_SEED", "20261203"))
@@ -81,6 +81,7 @@ async def test_a_stateful_walk_finds_no_server_error_and_reads_everything_back(s
     failures: list[str] = []
 
     async with asgi_client(app) as http:
+        before = metric_samples((await http.get("/metrics")).text)
         for _ in range(3):  # a few real turns first, so threads, memories and hints exist to walk over
             r = await http.post("/v1/chat", json={"message": "I live in Lyon and I am vegetarian."}, headers=auth)
             assert r.status_code == 200, r.text
@@ -112,8 +113,11 @@ async def test_a_stateful_walk_finds_no_server_error_and_reads_everything_back(s
             r = await http.get(f"/v1/threads/{thread_id}/messages", headers=auth)
             if r.status_code not in (200, 404):
                 failures.append(f"read back thread {thread_id} -> {r.status_code}: {r.text[:300]}")
+        after = metric_samples((await http.get("/metrics")).text)
 
     assert not failures, f"{len(failures)} failures:\n" + "\n\n".join(failures[:15])
+    # every turn's checkpoint was written (imported metadata once made it unwritable: a TypeError after the commit)
+    assert grew(before, after, "mnemo_checkpoint_failures_total") == 0
     # the walk did reach stored rows: known ids answered 2xx on their own routes, not only 404s
     reached = {label for label, codes in statuses.items() if "{" in label and any(c < 300 for c in codes)}
     assert "GET /v1/threads/{thread_id}" in reached, dict(statuses)
