@@ -4,7 +4,9 @@ markup. Every test also fails on a console error or a CSP violation (tests/web/c
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import httpx
 
@@ -222,3 +224,40 @@ async def test_keyboard_phone_size_and_dark_theme(browser, live_url, user_key):
     await shot(page, "memories-phone-dark", full_page=True)
     await page.context.close()
     assert watched.problems == []
+
+
+async def test_filters_bulk_forget_and_export(page, live_url, user_key):
+    async with httpx.AsyncClient(base_url=live_url, headers={"Authorization": f"Bearer {user_key}"}) as api:
+        await api.post("/v1/memories/bulk", json={"items": [
+            {"category": "preference", "key": "preference.music", "value": "jazz"},
+            {"category": "preference", "key": "preference.drink", "value": "green tea"},
+            {"category": "constraint", "key": "constraint.diet", "value": "vegetarian"}]})
+    await sign_in(page, live_url, user_key, "/memories")
+    await page.fill("#filter-text", "tea")  # words filter as you type
+    await page.wait_for_selector("#memory-count >> text=1 shown of 3")
+    await page.fill("#filter-text", "saxophone concerts")
+    await page.click("#search-meaning")  # no shared word: found by meaning
+    await page.wait_for_selector("#memory-count >> text=(by meaning)")
+    assert "jazz" in await page.inner_text("#memory-rows >> tr >> nth=0")
+    await page.fill("#filter-text", "")
+    await page.select_option("#filter-category", "preference")
+    await page.wait_for_selector("#memory-count >> text=2 shown of 2")
+    await page.check("#select-all")
+    await page.click("#forget-selected")  # confirm() is accepted by the fixture
+    await page.wait_for_selector("#memory-count >> text=0 shown of 0")
+    await page.select_option("#filter-category", "")
+    await page.wait_for_selector("#memory-count >> text=1 shown of 1")
+    assert "vegetarian" in await page.inner_text("#memory-rows")
+    async with page.expect_download() as download:
+        await page.click("#export")
+    exported = json.loads(Path(await (await download.value).path()).read_text())
+    assert [m["value"] for m in exported["memories"]] == ["vegetarian"]
+    await page.click("#delete-everything")
+    await page.fill("#erase-confirm", "keep")
+    await page.click("dialog button[type=submit]")
+    await page.wait_for_selector("dialog .error >> text=Type \"delete\" to confirm.")  # a wrong word erases nothing
+    await page.fill("#erase-confirm", "delete")
+    await page.click("dialog button[type=submit]")
+    await page.wait_for_selector("#api-key")  # signed out: the key went with everything else
+    async with httpx.AsyncClient(base_url=live_url, headers={"Authorization": f"Bearer {user_key}"}) as api:
+        assert (await api.get("/v1/memories")).status_code == 401

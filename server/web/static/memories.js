@@ -6,7 +6,7 @@ import { api, apiKey, attempt, boot, clear, h, notify, number, percent, when } f
 
 const CATEGORIES = [...document.querySelectorAll("#categories option")].map((o) => o.value);
 const MAX_LOADED = 2000; // memories listed at once; filters narrow them down
-const state = { memories: [], selected: new Set(), detail: null, chain: [], meaning: null };
+const state = { memories: [], more: false, selected: new Set(), detail: null, chain: [], meaning: null };
 const ui = {};
 
 boot("/memories", async (main) => {
@@ -93,6 +93,7 @@ async function loadMemories() {
     cursor = page.next_cursor;
   } while (cursor && rows.length < MAX_LOADED);
   state.memories = rows;
+  state.more = Boolean(cursor); // more than MAX_LOADED: the filters (category, by meaning) reach the rest
   state.selected = new Set([...state.selected].filter((id) => rows.some((m) => m.id === id)));
   drawTable();
 }
@@ -111,6 +112,9 @@ async function searchByMeaning() {
   const found = await attempt(() => api("/v1/search", { method: "POST", body }));
   if (!found) return;
   const byId = new Map(state.memories.map((m) => [m.id, m]));
+  const missing = found.results.filter((r) => !byId.has(r.id)); // older than the rows loaded
+  const fetched = await Promise.all(missing.map((r) => api(`/v1/memories/${r.id}`).catch(() => null)));
+  for (const memory of fetched) if (memory) byId.set(memory.id, memory);
   state.meaning = found.results.map((r) => byId.get(r.id)).filter(Boolean);
   drawTable();
 }
@@ -124,7 +128,7 @@ function validity(memory) {
 
 function drawTable() {
   const rows = shown();
-  ui.count.textContent = `${rows.length} shown of ${state.memories.length}${state.meaning ? " (by meaning)" : ""}`;
+  ui.count.textContent = `${rows.length} shown of ${state.memories.length}${state.more ? " (the newest; pick a category or search by meaning for older ones)" : ""}${state.meaning ? " (by meaning)" : ""}`;
   clear(ui.table, ...rows.map((memory) => {
     const past = Boolean(memory.valid_until);
     return h("tr", { dataset: { id: memory.id }, class: state.detail === memory.id ? "selected" : null },
