@@ -92,6 +92,9 @@ def run_api(settings: Settings, *, host: str, port: int, workers: int, log_level
     exit_on_sigterm()
     options = {"host": host, "port": port, "log_level": log_level, "log_config": None,
                "access_log": False}  # our own access log carries the request id (server/middleware.py)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("web app at http://%s:%d/ (%s); API reference at /docs", shown, port,
+             "local mode: no key needed" if settings.local_mode else "sign in with a key from `mnemo keys create`")
     if workers == 1:
         from server.app import create_app
 
