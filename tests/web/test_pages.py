@@ -25,6 +25,11 @@ WATCH_STREAM = """() => {
   }).observe(document.querySelector('#messages'), {subtree: true, childList: true, characterData: true});
 }"""
 
+# Form controls and buttons a screen reader could not name (no label, aria-label or text).
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 80))"""
+
 
 async def test_sign_in_keeps_the_key_in_session_storage_only(page, live_url, user_key, caplog):
     caplog.set_level(logging.DEBUG)
@@ -216,10 +221,11 @@ async def test_keyboard_phone_size_and_dark_theme(browser, live_url, user_key):
     async with httpx.AsyncClient(base_url=live_url, headers={"Authorization": f"Bearer {user_key}"}) as api:
         for key, value in (("preference.music", "jazz"), ("constraint.diet", "vegetarian")):
             await api.post("/v1/memories", json={"category": key.split(".")[0], "key": key, "value": value})
-    for path in ("/graph", "/usage", "/memories"):
+    for path in ("/", "/graph", "/usage", "/memories"):
         await page.goto(live_url + path)
         await ready(page)
         assert await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), path
+        assert await page.evaluate(UNNAMED_CONTROLS) == [], path
     assert "vegetarian" in await page.inner_text("#memory-rows")
     await shot(page, "memories-phone-dark", full_page=True)
     await page.context.close()
