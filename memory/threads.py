@@ -55,6 +55,10 @@ LIST_MESSAGES_SQL = """
 SELECT id, seq, role, content, tokens, model, metadata, created_at FROM messages
 WHERE thread_id = %s AND tenant_id = %s AND user_id = %s AND seq > %s
 ORDER BY seq LIMIT %s"""
+LIST_MESSAGES_NEWEST_SQL = """
+SELECT id, seq, role, content, tokens, model, metadata, created_at FROM messages
+WHERE thread_id = %s AND tenant_id = %s AND user_id = %s AND seq < %s
+ORDER BY seq DESC LIMIT %s"""
 
 
 class ThreadNotFound(LookupError):
@@ -167,8 +171,15 @@ async def insert_message(
 
 async def list_messages(
     conn: AsyncConnection, *, tenant_id: str, user_id: str, thread_id: str, after_seq: int = 0, limit: int = 50,
+    newest_first: bool = False, before_seq: int | None = None,
 ) -> list[dict]:
-    """Messages oldest first, after the `seq` cursor."""
+    """Messages oldest first after the `seq` cursor, or with `newest_first` newest first before `before_seq`
+    (None: from the newest)."""
+    if newest_first:
+        bound = (2**63 - 1) if before_seq is None else before_seq
+        return await (
+            await conn.execute(LIST_MESSAGES_NEWEST_SQL, (thread_id, tenant_id, user_id, bound, limit))
+        ).fetchall()
     return await (
         await conn.execute(LIST_MESSAGES_SQL, (thread_id, tenant_id, user_id, after_seq, limit))
     ).fetchall()

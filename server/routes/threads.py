@@ -8,6 +8,7 @@ order, and the thread is marked; archiving it again writes nothing."""
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -97,12 +98,16 @@ async def import_conversation(
 async def thread_messages(
     thread_id: str, runtime: Runtime, caller: Caller, cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
+    order: Literal["asc", "desc"] = Query(default="asc", description="asc: oldest first; desc: newest first "
+                                                                      "(a chat view's latest page, then older ones)"),
 ) -> dict:
-    after = decode_seq(cursor)
+    position = decode_seq(cursor)
+    newest_first = order == "desc"
     async with tenant_connection(runtime.resources.pool, caller.tenant_id) as conn:
         await owned_thread(conn, caller, thread_id)
         rows = await list_messages(conn, tenant_id=caller.tenant_id, user_id=caller.user_id, thread_id=thread_id,
-                                   after_seq=after, limit=limit + 1)
+                                   after_seq=position, limit=limit + 1, newest_first=newest_first,
+                                   before_seq=position if newest_first and cursor else None)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [jsonable(r) for r in rows], "next_cursor": encode_cursor(rows[-1]["seq"]) if more else None}

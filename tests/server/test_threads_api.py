@@ -166,6 +166,21 @@ async def test_messages_oldest_first_with_cursor(client, auth):
     assert set(first["items"][0]) >= {"id", "seq", "role", "content", "created_at", "metadata"}
 
 
+
+async def test_messages_newest_first_pages_back_to_the_first(client, auth):
+    thread_id = await _import(client, auth, "one", "two", "three", "four", "five")
+    url, seen, cursor = f"/v1/threads/{thread_id}/messages", [], None
+    while True:
+        page = (await client.get(url, params={"order": "desc", "limit": 2, **({"cursor": cursor} if cursor else {})},
+                                 headers=auth)).json()
+        seen.append([m["content"] for m in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [["five", "four"], ["three", "two"], ["one"]]
+    assert (await client.get(url, params={"order": "sideways"}, headers=auth)).status_code == 422
+
+
 @pytest.mark.parametrize("other_tenant", [False, True])
 async def test_another_users_thread_is_404_everywhere(client, auth, resources, principal, other_tenant):
     thread_id = await _import(client, auth, "My name is Quentin.")

@@ -267,3 +267,20 @@ async def test_filters_bulk_forget_and_export(page, live_url, user_key):
     await page.wait_for_selector("#api-key")  # signed out: the key went with everything else
     async with httpx.AsyncClient(base_url=live_url, headers={"Authorization": f"Bearer {user_key}"}) as api:
         assert (await api.get("/v1/memories")).status_code == 401
+
+
+async def test_a_long_thread_opens_on_its_newest_messages(page, live_url, user_key):
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"message {i}"} for i in range(250)]
+    async with httpx.AsyncClient(base_url=live_url, headers={"Authorization": f"Bearer {user_key}"}) as api:
+        thread_id = (await api.post("/v1/threads/import", json={"messages": messages})).json()["thread_id"]
+    await sign_in(page, live_url, user_key, f"/?thread={thread_id}")
+    shown = page.locator("#messages .message")
+    assert await shown.count() == 100
+    assert (await shown.nth(0).inner_text()).startswith("message 150")  # the newest 100 of 250
+    await page.click("#earlier")
+    await page.wait_for_function("() => document.querySelectorAll('#messages .message').length === 200")
+    await page.click("#earlier")
+    await page.wait_for_function("() => document.querySelectorAll('#messages .message').length === 250")
+    assert await page.locator("#earlier").count() == 0
+    assert (await shown.nth(0).inner_text()).startswith("message 0")
+    assert (await shown.nth(249).inner_text()).startswith("message 249")

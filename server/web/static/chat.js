@@ -124,28 +124,40 @@ function showEmpty() {
   clear(ui.messages, h("p", { class: "muted", text: "Start a conversation: your first message opens a new thread." }));
 }
 
+const PAGE = 100; // messages a thread opens with; "Show earlier messages" adds as many again
+
 async function openThread(id) {
   state.current = id;
   history.replaceState(null, "", `/?thread=${encodeURIComponent(id)}`);
   drawThreads();
   const thread = state.threads.find((t) => t.id === id);
   ui.title.textContent = thread?.title || "Conversation";
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await attempt(() => api(`/v1/threads/${encodeURIComponent(id)}/messages?limit=200${cursor ? `&cursor=${cursor}` : ""}`));
-    if (!page) { // not the caller's (or gone): start afresh rather than send into it
-      history.replaceState(null, "", "/");
-      showEmpty();
-      drawThreads();
-      return;
-    }
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  clear(ui.messages, ...items.filter((m) => m.role !== "system").map(messageNode));
-  if (!items.length) ui.messages.append(h("p", { class: "muted", text: "No messages yet." }));
+  const page = await attempt(() => api(`/v1/threads/${encodeURIComponent(id)}/messages?order=desc&limit=${PAGE}`));
+  if (!page) { // not the caller's (or gone): start afresh rather than send into it
+    history.replaceState(null, "", "/");
+    showEmpty();
+    drawThreads();
+    return;
+  }
+  clear(ui.messages, ...page.items.reverse().filter((m) => m.role !== "system").map(messageNode));
+  if (!page.items.length) ui.messages.append(h("p", { class: "muted", text: "No messages yet." }));
+  if (page.next_cursor) ui.messages.prepend(earlierButton(id, page.next_cursor));
   ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+/** Loads the page of messages before the oldest shown, keeping the view where it was. */
+function earlierButton(id, cursor) {
+  const button = h("button", { type: "button", class: "ghost small", id: "earlier", text: "Show earlier messages" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const page = await attempt(() => api(`/v1/threads/${encodeURIComponent(id)}/messages?order=desc&limit=${PAGE}&cursor=${cursor}`));
+    if (!page || state.current !== id) { button.disabled = false; return; }
+    const fromBottom = ui.messages.scrollHeight - ui.messages.scrollTop;
+    button.replaceWith(...page.items.reverse().filter((m) => m.role !== "system").map(messageNode));
+    if (page.next_cursor) ui.messages.prepend(earlierButton(id, page.next_cursor));
+    ui.messages.scrollTop = ui.messages.scrollHeight - fromBottom;
+  });
+  return button;
 }
 
 function messageNode(message) {
