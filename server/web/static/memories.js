@@ -272,14 +272,15 @@ async function forget(ids, what) {
   if (!confirm(`Forget ${what}? It is deleted with its history, and the agent stops using it.`)) return;
   const done = await attempt(() => api("/v1/memories/forget", { method: "POST", body: { ids } }));
   if (!done) return;
-  notify(`Forgot ${done.forgotten} ${done.forgotten === 1 ? "memory" : "memories"}.`);
   for (const id of ids) state.selected.delete(id);
-  if (ids.some((id) => state.chain.includes(id))) {
+  const shownHere = ids.some((id) => state.chain.includes(id));
+  if (shownHere) {
     state.detail = null;
     state.chain = [];
-    clear(ui.detail, h("h2", { text: "Memory" }), h("p", { class: "muted", text: "Forgotten." }));
   }
-  await Promise.all([loadMemories(), loadStats()]);
+  await Promise.all([loadMemories(), loadStats()]); // the list is redrawn before "Forgotten." is said
+  if (shownHere) clear(ui.detail, h("h2", { text: "Memory" }), h("p", { class: "muted", text: "Forgotten." }));
+  notify(`Forgot ${done.forgotten} ${done.forgotten === 1 ? "memory" : "memories"}.`);
 }
 
 function forgetSelected() {
